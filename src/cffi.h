@@ -1,0 +1,457 @@
+/*
+** cffi.h: internal types shared by every file of the cffi module, and the
+** functions each file exports to the others.  Only luaopen_cffi leaves the
+** shared object (-fvisibility=hidden).
+**
+** Ownership: each section below belongs to one .c file.  A file adds its own
+** exported prototypes only to its own section.
+*/
+#ifndef CFFI_H
+#define CFFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#define CFFI_EXPORT __attribute__((visibility("default")))
+
+typedef uint32_t CTypeID;          /* index into the type table; 0 = none */
+
+/* ======================================================================
+** Type table (ctype.c): plain C, never touches a lua_State.
+** ====================================================================== */
+
+/* Kinds of type. */
+enum {
+  CT_VOID, CT_BOOL, CT_INT, CT_FLOAT, CT_COMPLEX, CT_VECTOR,
+  CT_PTR, CT_REF, CT_ARRAY, CT_STRUCT, CT_UNION, CT_ENUM, CT_FUNC
+};
+
+/*
+** Type flags.  Qualifiers are never a type of their own: CTF_CONST and
+** CTF_VOLATILE on a CT_PTR / CT_REF mean "the pointee is qualified", on a
+** CT_ARRAY "the elements are qualified".  A qualified top-level object
+** (a const variable, a const member, a typedef of const T) carries the
+** qualifier beside the type id (CName.quals, CField.flags CFF_CONST).
+*/
+#define CTF_CONST      0x0001u
+#define CTF_VOLATILE   0x0002u
+#define CTF_QUALS      (CTF_CONST|CTF_VOLATILE)
+#define CTF_UNSIGNED   0x0004u  /* CT_INT, CT_ENUM (underlying type unsigned) */
+#define CTF_CHAR       0x0008u  /* CT_INT: plain `char` (size 1) */
+#define CTF_LONG       0x0010u  /* CT_INT spelled `long`; CT_FLOAT long double */
+#define CTF_VARIADIC   0x0020u  /* CT_FUNC: trailing `...` */
+#define CTF_VLA        0x0040u  /* CT_ARRAY `T[?]`; struct whose last member is `[?]` (VLS) */
+#define CTF_INCOMPLETE 0x0080u  /* size unknown: void, forward struct/union/enum, `T[]` */
+#define CTF_FLEX       0x0100u  /* struct/union whose last member is `[]` or `[0]` */
+#define CTF_PACKED     0x0200u  /* struct/union declared packed or under #pragma pack */
+#define CTF_METATYPE   0x0400u  /* struct/union has an ffi.metatype (set by cdata.c) */
+#define CTF_VALIST     0x0800u  /* CT_PTR standing for va_list (prints "va_list") */
+#define CTF_WCHAR      0x1000u  /* CT_INT spelled wchar_t (for printing only) */
+
+/* A type record.  Read it with ctype_get; never keep the pointer across a
+** call that can add types. */
+typedef struct CType {
+  uint8_t kind;        /* CT_* */
+  uint8_t pad_;
+  uint16_t flags;      /* CTF_* */
+  CTypeID child;       /* pointee, element, return type, enum underlying int */
+  size_t size;         /* bytes; 0 with CTF_INCOMPLETE; VLA: 0 */
+  uint32_t align;      /* bytes (a power of two) */
+  uint32_t nfield;     /* fields (struct/union), constants (enum), params (func) */
+  uint32_t field;      /* index of the first of them in CTState.fields */
+  size_t count;        /* CT_ARRAY / CT_VECTOR element count (0 for VLA, []) */
+  const char *name;    /* tag of a struct/union/enum, NULL when anonymous */
+  CTypeID next;        /* interning hash chain (ctype.c's business) */
+} CType;
+
+/* Field flags. */
+#define CFF_BITFIELD   0x0001u  /* bitpos/bitsize are valid (bitsize may be 0) */
+#define CFF_ANON       0x0002u  /* unnamed struct/union member: its members are
+                                   reachable directly (transparent) */
+#define CFF_CONST      0x0004u  /* member declared const: cannot be assigned */
+#define CFF_VOLATILE   0x0008u
+#define CFF_CONSTVAL   0x0010u  /* `static const` member of a struct, or an enum
+                                   constant: `value` is its value, no storage */
+#define CFF_PACKED     0x0020u  /* member has __attribute__((packed)) */
+
+/*
+** A struct/union member, a function parameter or an enum constant.
+** Bitfields: `offset` is the byte holding the field's lowest bit,
+** `bitpos` the bit within that byte (0..7, little-endian numbering),
+** `bitsize` the width; the value spans ceil((bitpos+bitsize)/8) bytes.
+*/
+typedef struct CField {
+  const char *name;    /* interned with ctype_str; NULL when unnamed */
+  CTypeID type;
+  uint32_t flags;      /* CFF_* */
+  uint32_t attralign;  /* member __attribute__((aligned(N))), 0 when none */
+  uint32_t bitpos, bitsize;
+  size_t offset;       /* byte offset inside the struct (0 for unions) */
+  int64_t value;       /* CFF_CONSTVAL value */
+} CField;
+
+/* Kinds of declared names. */
+enum { CN_TYPEDEF = 1, CN_FUNC, CN_VAR, CN_CONST, CN_TAG };
+
+/* A declared name.  Ordinary names (typedefs, functions, variables,
+** constants: enum constants, static const, #define) share one namespace;
+** struct/union/enum tags (CN_TAG) another. */
+typedef struct CName {
+  const char *name;    /* interned */
+  uint32_t kind;       /* CN_* */
+  CTypeID type;        /* typedef target, function type, variable type,
+                          constant's type (int, or the enum), tag's type */
+  uint32_t quals;      /* CTF_CONST/CTF_VOLATILE of a typedef or variable */
+  int64_t value;       /* CN_CONST */
+  const char *sym;     /* __asm__("sym") redirection, NULL when none */
+  uint32_t next;       /* hash chain (ctype.c's business) */
+} CName;
+
+struct CTArena;
+struct CLibState;
+struct CCallState;
+struct CCbState;
+
+/* The per-lua_State context.  No global mutable C state exists. */
+typedef struct CTState {
+  CType *tab;          /* the type table; id 0 unused */
+  uint32_t ntab, sztab;
+  CField *fields;
+  uint32_t nfields, szfields;
+  CTypeID *thash;      /* interning buckets (ctype.c) */
+  uint32_t thashsize;
+  CName *names;        /* names[0] unused */
+  uint32_t nnames, sznames;
+  uint32_t *nhash;     /* name buckets (ctype.c) */
+  uint32_t nhashsize;
+  struct CTArena *arena;   /* interned strings, freed with the state */
+  void *txn;           /* open cdef transaction (ctype.c) or NULL */
+  unsigned pack;       /* current #pragma pack value, 0 = default */
+  unsigned packstack[16];
+  int npack;
+  /* cdata.c */
+  const void *cdmt;    /* lua_topointer of the cdata metatable */
+  const void *cdmtgc;  /* ... of the one with __gc */
+  const void *ctmt;    /* ... of the ctype-object metatable */
+  /* ccall.c */
+  struct CCallState *call;
+  lua_State *curL;     /* thread of the C call in progress (callbacks run on it) */
+  int errno_val;       /* errno saved after the last call / set by ffi.errno */
+  /* ccallback.c */
+  struct CCbState *cb;
+  int cb_error;        /* a callback caught an error: ccallback_raise must run */
+  /* clib.c */
+  struct CLibState *lib;
+} CTState;
+
+/* Fixed ids of the primitive types, registered by ctype_newstate. */
+enum {
+  CTID_NONE, CTID_VOID, CTID_BOOL,
+  CTID_CHAR, CTID_SCHAR, CTID_UCHAR,         /* char, signed char/int8_t, unsigned char/uint8_t */
+  CTID_SHORT, CTID_USHORT,                   /* int16_t, uint16_t */
+  CTID_INT, CTID_UINT,                       /* int32_t, uint32_t */
+  CTID_LONG, CTID_ULONG,                     /* long, unsigned long (size_t) */
+  CTID_INT64, CTID_UINT64,                   /* long long/int64_t, unsigned long long/uint64_t */
+  CTID_FLOAT, CTID_DOUBLE, CTID_LDOUBLE,
+  CTID_CFLOAT, CTID_CDOUBLE,                 /* complex float, complex double */
+  CTID_WCHAR,                                /* wchar_t (int on x86-64, unsigned on aarch64) */
+  CTID_VOIDP,                                /* void * */
+  CTID_CVOIDP,                               /* const void * */
+  CTID_CHARP,                                /* char * */
+  CTID_CCHARP,                               /* const char * */
+  CTID_VALIST,                               /* va_list: opaque, pointer-sized */
+  CTID_FIRSTFREE
+};
+
+/* Layout and identity. */
+CTState *ctype_newstate(void);             /* NULL when out of memory */
+void ctype_freestate(CTState *S);
+#define ctype_get(S, id)   (&(S)->tab[(id)])
+#define ctype_field(S, ct, i)  (&(S)->fields[(ct)->field + (i)])
+const char *ctype_str(CTState *S, const char *s, size_t len);  /* intern; NULL on OOM */
+
+/* Derived types, interned: equal arguments give the same id.  Each returns
+** 0 only when out of memory. */
+CTypeID ctype_ptr(CTState *S, CTypeID to, unsigned quals);
+CTypeID ctype_ref(CTState *S, CTypeID to, unsigned quals);
+CTypeID ctype_array(CTState *S, CTypeID elem, size_t n, unsigned flags);
+        /* flags: quals of the elements, CTF_VLA for [?], CTF_INCOMPLETE for [] */
+CTypeID ctype_vector(CTState *S, CTypeID elem, size_t bytes);
+CTypeID ctype_func(CTState *S, CTypeID ret, const CField *params, uint32_t n,
+                   unsigned flags);        /* flags: CTF_VARIADIC */
+
+/* Records (struct/union/enum) are never interned: each definition is a new
+** id.  ctype_newrecord makes an incomplete one; ctype_setfields /
+** ctype_setenum complete it (also a forward-declared one, in place).
+** Layout follows gcc on the build machine: natural alignment, bitfield
+** packing, packed (pack > 0 caps member alignment; CTF_PACKED = pack 1),
+** attralign raises the record's alignment.  Return 0, or -1 with a message
+** in err (at least 128 bytes). */
+CTypeID ctype_newrecord(CTState *S, int kind, const char *tag);
+int ctype_setfields(CTState *S, CTypeID id, const CField *f, uint32_t n,
+                    unsigned pack, unsigned attralign, unsigned flags, char *err);
+int ctype_setenum(CTState *S, CTypeID id, const CField *consts, uint32_t n,
+                  char *err);              /* picks int or unsigned int */
+
+/* Field lookup in a struct/union, through transparent members.  Fills *out
+** with the field, offset made relative to the outer record; returns 1 when
+** found, 0 when not. */
+int ctype_findfield(CTState *S, CTypeID rec, const char *name, size_t len,
+                    CField *out);
+
+/* Sizes.  ctype_vlsize: bytes of a VLA `T[?]` / VLS instance with n
+** elements in its variable part; (size_t)-1 on overflow. */
+size_t ctype_vlsize(CTState *S, CTypeID id, size_t n);
+
+/* C spelling of a type into buf ("int *", "struct foo", "int (*)(int, int)",
+** "int[10]", "int[?]"), truncated to bufsz.  Returns buf. */
+char *ctype_repr(CTState *S, CTypeID id, char *buf, size_t bufsz);
+
+/* Names.  ctype_declare returns 0 when added, 1 when an identical
+** declaration existed (nothing changes), -1 on a conflicting redeclaration,
+** -2 when out of memory. */
+const CName *ctype_lookup(CTState *S, const char *name, size_t len);
+CTypeID ctype_lookuptag(CTState *S, int kind, const char *tag, size_t len);
+int ctype_declare(CTState *S, const CName *n);
+int ctype_declaretag(CTState *S, int kind, const char *tag, CTypeID id);
+
+/* Transactions: everything ctype_* adds or changes between begin and
+** rollback is undone (types, fields, names, completed records, pragma pack). */
+int ctype_begin(CTState *S);               /* -2 on OOM */
+void ctype_commit(CTState *S);
+void ctype_rollback(CTState *S);
+
+/* Small predicates, used everywhere. */
+#define ctype_isint(ct)    ((ct)->kind == CT_INT || (ct)->kind == CT_BOOL || (ct)->kind == CT_ENUM)
+#define ctype_isnum(ct)    (ctype_isint(ct) || (ct)->kind == CT_FLOAT)
+#define ctype_isptr(ct)    ((ct)->kind == CT_PTR)
+#define ctype_isrecord(ct) ((ct)->kind == CT_STRUCT || (ct)->kind == CT_UNION)
+#define ctype_isagg(ct)    (ctype_isrecord(ct) || (ct)->kind == CT_ARRAY || (ct)->kind == CT_COMPLEX || (ct)->kind == CT_VECTOR)
+int ctype_isfuncptr(CTState *S, CTypeID id);   /* pointer to CT_FUNC */
+
+/* ======================================================================
+** Parser (cparse.c): plain C, never raises.
+** ====================================================================== */
+
+/* An argument substituted for a `$` in a declaration or type string. */
+enum { CPP_TYPE = 1, CPP_INT, CPP_NAME };
+typedef struct CPParam {
+  int kind;            /* CPP_* */
+  CTypeID type;        /* CPP_TYPE */
+  int64_t n;           /* CPP_INT */
+  const char *s;       /* CPP_NAME: identifier (not necessarily NUL-terminated) */
+  size_t len;
+} CPParam;
+
+typedef struct CPError {
+  int line;            /* 1-based line of the offending token */
+  char token[64];      /* the offending token as written ("<eof>" at end) */
+  char msg[256];       /* e.g. "';' expected near 'int'" (no "cdef:N:" prefix) */
+} CPError;
+
+/* Parse and register the declarations in src.  Returns 0, or -1 with err
+** filled; a failed call leaves the state exactly as before. */
+int cparse_cdef(CTState *S, const char *src, size_t len,
+                const CPParam *params, int nparams, CPError *err);
+/* Parse an abstract type name ("int *", "struct foo[?]", "int (*)(int)").
+** Returns 0 with *out set, or -1 with err filled. */
+int cparse_type(CTState *S, const char *src, size_t len,
+                const CPParam *params, int nparams, CTypeID *out, CPError *err);
+
+/* ======================================================================
+** The cdata userdata (cdata.c).
+** ====================================================================== */
+
+#define CDF_REF       0x0001u  /* payload holds a pointer to the value (a reference
+                                  into a parent, kept alive by user value 1) */
+#define CDF_NOBOUNDS  0x0002u  /* array reference not bounds-checked ([0]/[1] last member) */
+#define CDF_CALLBACK  0x0004u  /* function pointer created by ccallback.c */
+#define CDF_FUNC      0x0008u  /* CT_FUNC value behind a library closure; user value 1: library */
+#define CDF_CONST     0x0010u  /* reference to a const object: no assignment */
+
+/* A cdata: this header, then the value at (char *)cd + off.  The value's size
+** is lua_rawlen(ud) - off (so VLA/VLS instances know their length). */
+typedef struct CData {
+  CTypeID id;
+  uint16_t flags;      /* CDF_* */
+  uint8_t off;         /* offset of the value from the header */
+  uint8_t pad_;
+} CData;
+
+#define cdata_payload(cd)  ((void *)((char *)(cd) + (cd)->off))
+#define cdata_ptr(cd) (((cd)->flags & CDF_REF) ? *(void **)cdata_payload(cd) : cdata_payload(cd))
+
+/* Push a new zero-filled cdata of type id with `size` bytes of value (the
+** type's size, or ctype_vlsize for VLA/VLS).  Uses the finalising metatable
+** when the type's metatype has __gc. */
+CData *cdata_new(lua_State *L, CTState *S, CTypeID id, size_t size);
+/* Push a reference cdata of type id to p; the value at stack index parent
+** (0: none) is kept alive as long as the reference. */
+CData *cdata_newref(lua_State *L, CTState *S, CTypeID id, void *p, int parent,
+                    unsigned flags);
+/* Push a pointer cdata of pointer type id holding p (NULL stays a cdata). */
+void cdata_pushptr(lua_State *L, CTState *S, CTypeID id, void *p);
+/* The cdata at idx, or NULL.  Also recognises library function closures and
+** answers their function cdata. */
+CData *cdata_test(lua_State *L, CTState *S, int idx);
+CData *cdata_check(lua_State *L, CTState *S, int idx);  /* error if not cdata */
+size_t cdata_size(lua_State *L, int idx);   /* bytes of the value of the cdata at idx */
+
+/* ctype objects (what ffi.typeof returns). */
+void cdata_pushctype(lua_State *L, CTState *S, CTypeID id);
+/* A "ct" argument: a type string (cached parse), a ctype object, a cdata (its
+** type) or a library function.  `$` parameters in a string are taken from
+** stack slots first+1.. up to *nused; pass nused NULL when none are allowed. */
+CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused);
+/* Turn Lua values at [first, last] into `$` parameters (ctype/cdata: type,
+** number: CPP_INT, string: CPP_NAME).  Raises on other values. */
+int cdata_params(lua_State *L, CTState *S, int first, int last, CPParam *out, int max);
+
+/* The rest of ffi.* that concerns cdata (lcffi.c checks arity and calls). */
+int cdata_open(lua_State *L, CTState *S, int stateidx);  /* metatables */
+int cdata_ffi_new(lua_State *L, CTState *S);      /* ffi.new(ct [,nelem] [,init...]) */
+int cdata_ffi_cast(lua_State *L, CTState *S);
+int cdata_ffi_metatype(lua_State *L, CTState *S);
+int cdata_ffi_gc(lua_State *L, CTState *S);
+int cdata_ffi_sizeof(lua_State *L, CTState *S);
+int cdata_ffi_alignof(lua_State *L, CTState *S);
+int cdata_ffi_offsetof(lua_State *L, CTState *S);
+int cdata_ffi_istype(lua_State *L, CTState *S);
+int cdata_ffi_string(lua_State *L, CTState *S);
+int cdata_ffi_copy(lua_State *L, CTState *S);
+int cdata_ffi_fill(lua_State *L, CTState *S);
+int cdata_ffi_tonumber(lua_State *L, CTState *S);
+int cdata_ffi_typeof(lua_State *L, CTState *S);
+
+/* ======================================================================
+** Conversions (cconv.c): the only place a Lua value becomes C or back.
+** ====================================================================== */
+
+#define CCF_CAST    0x0001u  /* explicit ffi.cast: pointer<->integer, any pointer */
+#define CCF_ARG     0x0002u  /* call argument: strings to char/void pointers,
+                                Lua functions to implicit callbacks */
+#define CCF_INIT    0x0004u  /* ffi.new / field initialiser: tables for aggregates */
+#define CCF_NARG(n) ((unsigned)(n) << 8)   /* argument number for error messages */
+#define CCF_GETNARG(f) ((int)((f) >> 8))
+
+/* Convert the Lua value at idx into a C value of type id at dst.  On failure
+** raises "cannot convert 'X' to 'Y'" (as "bad argument #N to 'f' (...)" when
+** CCF_NARG is given). */
+void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
+                   unsigned flags);
+/* Push the C value of type id at src.  Integers up to 64 bits -> Lua integer
+** (uint64_t keeps its bits), enums -> integer, floats -> number, bool ->
+** boolean, NULL pointers -> nil, other pointers -> cdata, structs / unions /
+** arrays / complex / vectors -> a reference cdata into src kept alive by the
+** value at stack index parent, or a copy when parent is 0. */
+void cconv_tolua(lua_State *L, CTState *S, CTypeID id, void *src, int parent);
+/* C value to C value (ffi.cast between cdata, copies, assignments). */
+void cconv_ctoc(lua_State *L, CTState *S, CTypeID did, void *dst,
+                CTypeID sid, const void *src, unsigned flags);
+/* ffi.new initialisers: the n Lua values at [first, first+n) initialise the
+** zero-filled object of type id at dst (size bytes, for VLA/VLS). */
+void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
+                int first, int n);
+/* Integer / number views used by arithmetic and ffi.tonumber. */
+int cconv_toint64(CTState *S, CTypeID id, const void *src, int64_t *out);
+/* Bitfield read/write. */
+int64_t cconv_getbits(const void *base, const CField *f, int issigned);
+void cconv_setbits(void *base, const CField *f, int64_t v);
+/* The name of the Lua or C type of the value at idx, for messages
+** ("string", "cdata<int *>"...), written to buf. */
+const char *cconv_typename(lua_State *L, CTState *S, int idx, char *buf, size_t n);
+/* Raise "cannot convert 'FROM' to 'TO'" (with CCF_NARG context). */
+int cconv_error(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags);
+
+/* ======================================================================
+** Calls (ccall.c).
+** ====================================================================== */
+
+/* Push a Lua C closure calling fptr as function type fid.  lib: stack index
+** of the library handle userdata to keep alive and to check for closing
+** (0: none).  name: for error messages.  The closure is registered so that
+** cdata_test answers its function cdata. */
+void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
+                    int lib, const char *name);
+/* __call of a function or function-pointer cdata at stack index 1; the
+** arguments follow it. */
+int ccall_callcdata(lua_State *L, CTState *S, CData *cd);
+void ccall_freestate(CTState *S);
+int ccall_ffi_errno(lua_State *L, CTState *S);
+/* ffi._slowpath(on): force every call through ffi_call (specs compare the
+** direct-call fast path with libffi); returns the previous setting. */
+int ccall_ffi_slowpath(lua_State *L, CTState *S);
+
+/* ======================================================================
+** Callbacks (ccallback.c).
+** ====================================================================== */
+
+/* Explicit callback (ffi.cast / ffi.new of a function pointer type with a
+** Lua function at idx): pushes the callback cdata, returns its entry. */
+void *ccallback_new(lua_State *L, CTState *S, CTypeID ptrid, int idx);
+/* Implicit callback for a Lua function passed as an argument: lives as long
+** as the function; the same function gives the same entry. */
+void *ccallback_implicit(lua_State *L, CTState *S, CTypeID ptrid, int idx);
+/* Methods of callback cdata (`free`, `set`): pushes the method and returns 1,
+** or returns 0 for other keys. */
+int ccallback_index(lua_State *L, CTState *S, CData *cd, const char *key);
+/* After every C call: if S->cb_error, raise the error a callback caught. */
+void ccallback_raise(lua_State *L, CTState *S);
+void ccallback_freestate(CTState *S);
+
+/* ======================================================================
+** Libraries (clib.c).
+** ====================================================================== */
+
+/* A library handle: a userdata every namespace and function of the library
+** references.  handle == NULL once closed. */
+typedef struct CLib {
+  void *handle;
+  int isC;             /* ffi.C: never closed */
+  char name[1];        /* as the user gave it (allocated longer) */
+} CLib;
+
+int clib_open(lua_State *L, CTState *S);            /* registers metatables */
+int clib_ffi_load(lua_State *L, CTState *S);        /* ffi.load(name [, flags]) */
+int clib_ffi_dlclose(lua_State *L, CTState *S);
+int clib_ffi_addressof(lua_State *L, CTState *S);   /* ffi.addressof(lib, name) */
+void clib_pushC(lua_State *L, CTState *S);          /* the ffi.C namespace */
+void clib_pushflags(lua_State *L);                  /* sets RTLD_* on the table at -1 */
+void clib_freestate(CTState *S);
+/* Raises "library 'NAME' has been closed" when lib is closed. */
+void clib_checkopen(lua_State *L, CLib *lib);
+
+/* ======================================================================
+** The module (lcffi.c).
+** ====================================================================== */
+
+CTState *cffi_state(lua_State *L);   /* from the registry: for slow paths */
+/* Every ffi.* function and every metamethod is a C closure whose upvalue 1
+** is the state userdata (a block holding the CTState pointer). */
+#define cffi_upstate(L)  (*(CTState **)lua_touserdata((L), lua_upvalueindex(1)))
+/* Registry keys of the state's Lua tables: lua_rawgetp(L, LUA_REGISTRYINDEX,
+** CFFI_KEY(S, CFFI_T_...)). */
+#define CFFI_KEY(S, k)   ((const void *)((const char *)(S) + (k)))
+enum {
+  CFFI_T_STATE = 0,    /* the state userdata itself */
+  CFFI_T_CTYPES,       /* id -> ctype object */
+  CFFI_T_TCACHE,       /* type string -> id */
+  CFFI_T_METATYPES,    /* id -> metatable */
+  CFFI_T_FUNCS,        /* weak keys: library closure -> function cdata */
+  CFFI_T_FINALIZERS,   /* weak keys: cdata -> finalizer */
+  CFFI_T_CDMT,         /* cdata metatable */
+  CFFI_T_CDMTGC,       /* cdata metatable with __gc */
+  CFFI_T_CTMT,         /* ctype-object metatable */
+  CFFI_T_CALLBACKS,    /* ccallback.c's table */
+  CFFI_T_LIBS,         /* clib.c's table */
+  CFFI_T_CALLS,        /* ccall.c's table */
+  CFFI_T__N
+};
+void cffi_pushtable(lua_State *L, CTState *S, int k);  /* pushes CFFI_KEY(S, k) */
+
+int luaopen_cffi(lua_State *L) CFFI_EXPORT;
+
+#endif
