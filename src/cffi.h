@@ -231,6 +231,12 @@ void ctype_rollback(CTState *S);
 #define ctype_isrecord(ct) ((ct)->kind == CT_STRUCT || (ct)->kind == CT_UNION)
 #define ctype_isagg(ct)    (ctype_isrecord(ct) || (ct)->kind == CT_ARRAY || (ct)->kind == CT_COMPLEX || (ct)->kind == CT_VECTOR)
 int ctype_isfuncptr(CTState *S, CTypeID id);   /* pointer to CT_FUNC */
+/* Structural identity: 1 when a and b are the same type, or two definitions
+** of a record with the same tag, fields, layout and member types (nested
+** anonymous records compared the same way).  For accepting an identical
+** redefinition: ctype_declare / ctype_declaretag already use it, so an
+** identical `typedef struct {...} T;` or tag redefinition answers 1. */
+int ctype_same(CTState *S, CTypeID a, CTypeID b);
 
 /* ======================================================================
 ** Parser (cparse.c): plain C, never raises.

@@ -1,0 +1,1122 @@
+/*
+** ccall.c: calling C functions.
+**
+** Every function type gets one call descriptor, prepared on first use and
+** cached by type id: how each argument converts, the libffi types and a
+** prepared ffi_cif.  On x86-64 SysV and aarch64 a signature whose
+** arguments all go to registers (integers/pointers and float/double, which
+** are allocated from two separate register files in order) is called
+** directly through a C function-pointer type chosen by class; everything
+** else goes through ffi_call.  A library function is a C closure over a
+** small block {fptr, descriptor, state, library, name}.
+*/
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ffi.h>
+
+#include "cffi.h"
+
+#if defined(__GNUC__)
+#define CCALL_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define CCALL_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define CCALL_INLINE       static inline __attribute__((always_inline))
+#define CCALL_NOINLINE     static __attribute__((noinline))
+#else
+#define CCALL_LIKELY(x)    (x)
+#define CCALL_UNLIKELY(x)  (x)
+#define CCALL_INLINE       static inline
+#define CCALL_NOINLINE     static
+#endif
+
+/* Direct calls need an ABI where integer and floating-point arguments use
+** separate register files, each assigned in argument order, and where a
+** stack argument takes an 8-byte slot (integers beyond the registers). */
+#if (defined(__x86_64__) && !defined(_WIN64)) || \
+    (defined(__aarch64__) && !defined(__APPLE__) && !defined(_WIN32))
+#define CCALL_DIRECT 1
+#else
+#define CCALL_DIRECT 0
+#endif
+
+#define CCALL_MAXINT  8   /* integer-class arguments of a direct call */
+#define CCALL_MAXFP   8   /* float/double arguments of a direct call */
+#define CCALL_STACKBUF 512  /* bytes of argument buffer kept on the C stack */
+
+/* One argument register image: integers extended to 64 bits, a double's
+** bits, or a float's bits in the low half. */
+typedef union CCallReg { uint64_t u; double d; } CCallReg;
+
+/* Calls fn with r[0..] in integer registers and r[8..] in fp registers. */
+typedef void (*CCallInvoker)(void *fn, const CCallReg *r, CCallReg *ret);
+
+/* How a Lua value becomes an argument. */
+enum {
+  CA_I8, CA_U8, CA_I16, CA_U16, CA_I32, CA_U32, CA_I64, CA_U64,
+  CA_BOOL, CA_FLOAT, CA_DOUBLE,
+  CA_PTR,      /* any pointer: nil inline, the rest through cconv */
+  CA_STR,      /* char / void pointer: Lua strings pass their bytes */
+  CA_AGG,      /* struct, union, complex by value (libffi only) */
+  CA_OTHER     /* long double and the rest (libffi only, through cconv) */
+};
+
+/* How a result becomes a Lua value. */
+enum {
+  CR_VOID, CR_I8, CR_U8, CR_I16, CR_U16, CR_I32, CR_U32, CR_I64, CR_U64,
+  CR_BOOL, CR_FLOAT, CR_DOUBLE, CR_PTR,
+  CR_AGG,      /* new cdata holding a copy */
+  CR_OTHER     /* cconv_tolua */
+};
+
+typedef struct CCallArg {
+  CTypeID id;          /* type the Lua value converts to */
+  uint8_t conv;        /* CA_* */
+  uint8_t reg;         /* direct call: index in the register images */
+  uint16_t pad_;
+  uint32_t off;        /* libffi call: offset of the value in the buffer */
+  uint32_t size;       /* bytes of the value */
+} CCallArg;
+
+typedef struct CCallDesc {
+  CTypeID fid;         /* the CT_FUNC type */
+  CTypeID ret;         /* its return type */
+  uint32_t nargs;      /* fixed parameters */
+  uint8_t variadic;
+  uint8_t rconv;       /* CR_* */
+  uint16_t pad_;
+  CCallInvoker invoke; /* direct call in use, NULL: ffi_call */
+  CCallInvoker dinvoke;/* direct call this signature allows, or NULL */
+  uint32_t bufsize;    /* argument buffer bytes (fixed part) */
+  uint32_t rsize;      /* return buffer bytes (at least 16) */
+  ffi_type *rtype;
+  ffi_type **atypes;   /* nargs entries, after args[] */
+  ffi_cif cif;         /* prepared when not variadic */
+  CCallArg args[1];    /* nargs entries */
+} CCallDesc;
+
+/* The block behind a library function closure (upvalue 1). */
+typedef struct CCallFunc {
+  void *fptr;
+  CCallDesc *desc;     /* NULL until the first call */
+  CTState *S;
+  CLib *lib;           /* NULL for ffi.C and for no library */
+  CTypeID fid;
+  char name[1];        /* allocated longer */
+} CCallFunc;
+
+typedef struct CCallState {
+  CCallDesc **bytype;  /* descriptor by function type id (Lua-owned blocks
+                          anchored in the CFFI_T_CALLS table) */
+  uint32_t nbytype;
+  int slow;            /* ffi._slowpath: every call through ffi_call */
+} CCallState;
+
+
+/* ---- direct-call invokers ---------------------------------------------- */
+
+#if CCALL_DIRECT
+
+#define CCALL_TI1 uint64_t
+#define CCALL_TI2 CCALL_TI1, uint64_t
+#define CCALL_TI3 CCALL_TI2, uint64_t
+#define CCALL_TI4 CCALL_TI3, uint64_t
+#define CCALL_TI5 CCALL_TI4, uint64_t
+#define CCALL_TI6 CCALL_TI5, uint64_t
+#define CCALL_TI7 CCALL_TI6, uint64_t
+#define CCALL_TI8 CCALL_TI7, uint64_t
+#define CCALL_AI1 r[0].u
+#define CCALL_AI2 CCALL_AI1, r[1].u
+#define CCALL_AI3 CCALL_AI2, r[2].u
+#define CCALL_AI4 CCALL_AI3, r[3].u
+#define CCALL_AI5 CCALL_AI4, r[4].u
+#define CCALL_AI6 CCALL_AI5, r[5].u
+#define CCALL_AI7 CCALL_AI6, r[6].u
+#define CCALL_AI8 CCALL_AI7, r[7].u
+#define CCALL_TF1 double
+#define CCALL_TF2 CCALL_TF1, double
+#define CCALL_TF3 CCALL_TF2, double
+#define CCALL_TF4 CCALL_TF3, double
+#define CCALL_TF5 CCALL_TF4, double
+#define CCALL_TF6 CCALL_TF5, double
+#define CCALL_TF7 CCALL_TF6, double
+#define CCALL_TF8 CCALL_TF7, double
+#define CCALL_AF1 r[8].d
+#define CCALL_AF2 CCALL_AF1, r[9].d
+#define CCALL_AF3 CCALL_AF2, r[10].d
+#define CCALL_AF4 CCALL_AF3, r[11].d
+#define CCALL_AF5 CCALL_AF4, r[12].d
+#define CCALL_AF6 CCALL_AF5, r[13].d
+#define CCALL_AF7 CCALL_AF6, r[14].d
+#define CCALL_AF8 CCALL_AF7, r[15].d
+
+/* Integer-class results come back in the first integer register (void
+** ignores it), float and double in the first fp register: a float is the
+** low half of what a double-returning call sees. */
+#define CCALL_INV(rk, RT, ni, nf, PT, AL) \
+  static void ccall_inv_##rk##ni##_##nf(void *fn, const CCallReg *r, \
+                                        CCallReg *ret) \
+  { (void)r; ret->rk = ((RT (*)PT)fn)AL; }
+#define CCALL_INV2(ni, nf, PT, AL) \
+  CCALL_INV(u, uint64_t, ni, nf, PT, AL) CCALL_INV(d, double, ni, nf, PT, AL)
+#define CCALL_ROW0 \
+  CCALL_INV2(0, 0, (void), ()) \
+  CCALL_INV2(0, 1, (CCALL_TF1), (CCALL_AF1)) \
+  CCALL_INV2(0, 2, (CCALL_TF2), (CCALL_AF2)) \
+  CCALL_INV2(0, 3, (CCALL_TF3), (CCALL_AF3)) \
+  CCALL_INV2(0, 4, (CCALL_TF4), (CCALL_AF4)) \
+  CCALL_INV2(0, 5, (CCALL_TF5), (CCALL_AF5)) \
+  CCALL_INV2(0, 6, (CCALL_TF6), (CCALL_AF6)) \
+  CCALL_INV2(0, 7, (CCALL_TF7), (CCALL_AF7)) \
+  CCALL_INV2(0, 8, (CCALL_TF8), (CCALL_AF8))
+#define CCALL_ROW(ni) \
+  CCALL_INV2(ni, 0, (CCALL_TI##ni), (CCALL_AI##ni)) \
+  CCALL_INV2(ni, 1, (CCALL_TI##ni, CCALL_TF1), (CCALL_AI##ni, CCALL_AF1)) \
+  CCALL_INV2(ni, 2, (CCALL_TI##ni, CCALL_TF2), (CCALL_AI##ni, CCALL_AF2)) \
+  CCALL_INV2(ni, 3, (CCALL_TI##ni, CCALL_TF3), (CCALL_AI##ni, CCALL_AF3)) \
+  CCALL_INV2(ni, 4, (CCALL_TI##ni, CCALL_TF4), (CCALL_AI##ni, CCALL_AF4)) \
+  CCALL_INV2(ni, 5, (CCALL_TI##ni, CCALL_TF5), (CCALL_AI##ni, CCALL_AF5)) \
+  CCALL_INV2(ni, 6, (CCALL_TI##ni, CCALL_TF6), (CCALL_AI##ni, CCALL_AF6)) \
+  CCALL_INV2(ni, 7, (CCALL_TI##ni, CCALL_TF7), (CCALL_AI##ni, CCALL_AF7)) \
+  CCALL_INV2(ni, 8, (CCALL_TI##ni, CCALL_TF8), (CCALL_AI##ni, CCALL_AF8))
+
+CCALL_ROW0
+CCALL_ROW(1) CCALL_ROW(2) CCALL_ROW(3) CCALL_ROW(4)
+CCALL_ROW(5) CCALL_ROW(6) CCALL_ROW(7) CCALL_ROW(8)
+
+#define CCALL_TROW(rk, ni) { \
+  ccall_inv_##rk##ni##_0, ccall_inv_##rk##ni##_1, ccall_inv_##rk##ni##_2, \
+  ccall_inv_##rk##ni##_3, ccall_inv_##rk##ni##_4, ccall_inv_##rk##ni##_5, \
+  ccall_inv_##rk##ni##_6, ccall_inv_##rk##ni##_7, ccall_inv_##rk##ni##_8 }
+#define CCALL_TABLE(rk) { \
+  CCALL_TROW(rk, 0), CCALL_TROW(rk, 1), CCALL_TROW(rk, 2), \
+  CCALL_TROW(rk, 3), CCALL_TROW(rk, 4), CCALL_TROW(rk, 5), \
+  CCALL_TROW(rk, 6), CCALL_TROW(rk, 7), CCALL_TROW(rk, 8) }
+
+/* [0: integer-class or void result, 1: float/double][int args][fp args] */
+static const CCallInvoker ccall_invokers[2][CCALL_MAXINT + 1][CCALL_MAXFP + 1] = {
+  CCALL_TABLE(u), CCALL_TABLE(d)
+};
+
+#endif
+
+
+/* ---- state ------------------------------------------------------------- */
+
+static CCallState *ccall_state(lua_State *L, CTState *S) {
+  if (CCALL_UNLIKELY(S->call == NULL)) {
+    S->call = (CCallState *)calloc(1, sizeof(CCallState));
+    if (S->call == NULL) luaL_error(L, "not enough memory");
+  }
+  return S->call;
+}
+
+void ccall_freestate(CTState *S) {
+  if (S->call != NULL) {
+    free(S->call->bytype);
+    free(S->call);
+    S->call = NULL;
+  }
+}
+
+static const char *ccall_repr(CTState *S, CTypeID id, char *buf, size_t n) {
+  return ctype_repr(S, id, buf, n);
+}
+
+
+/* ---- libffi types ------------------------------------------------------ */
+
+static ffi_type *ccall_inttype(size_t size, int isunsigned) {
+  switch (size) {
+    case 1: return isunsigned ? &ffi_type_uint8 : &ffi_type_sint8;
+    case 2: return isunsigned ? &ffi_type_uint16 : &ffi_type_sint16;
+    case 4: return isunsigned ? &ffi_type_uint32 : &ffi_type_sint32;
+    case 8: return isunsigned ? &ffi_type_uint64 : &ffi_type_sint64;
+    default: return NULL;
+  }
+}
+
+/* The integer type an enum or integer reads as (enums: their underlying). */
+static const CType *ccall_intof(CTState *S, const CType *ct) {
+  if (ct->kind == CT_ENUM && ct->child != 0) return ctype_get(S, ct->child);
+  return ct;
+}
+
+static ffi_type *ccall_floattype(size_t size) {
+  if (size == 4) return &ffi_type_float;
+  if (size == 8) return &ffi_type_double;
+  return &ffi_type_longdouble;
+}
+
+static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls);
+
+/* The libffi type of a value of type id (NULL: cannot be passed by value). */
+static ffi_type *ccall_ffitype(lua_State *L, CTState *S, CTypeID id, int calls) {
+  const CType *ct = ctype_get(S, id);
+  switch (ct->kind) {
+    case CT_BOOL: return &ffi_type_uint8;
+    case CT_INT: case CT_ENUM:
+      ct = ccall_intof(S, ct);
+      return ccall_inttype(ct->size, ct->flags & CTF_UNSIGNED);
+    case CT_FLOAT: return ccall_floattype(ct->size);
+    case CT_PTR: case CT_REF: case CT_ARRAY: case CT_FUNC:
+      return &ffi_type_pointer;
+    case CT_STRUCT: case CT_UNION: case CT_COMPLEX:
+      return ccall_aggtype(L, S, id, calls);
+    default: return NULL;
+  }
+}
+
+/*
+** Aggregates.  A record whose members libffi can lay out itself (no
+** bitfields, no packing, natural alignment: checked against our offsets)
+** becomes a struct ffi_type of its members, arrays expanded element by
+** element; anything else (unions, bitfields, packed records) becomes a
+** sequence of units of its alignment, each an integer or, where only
+** floating-point members cover it, a float/double: the classification
+** both ABIs make.  Complex is a pair of its parts.  The types live in
+** userdata anchored in the CALLS table at key -id.
+*/
+
+typedef struct CCallAgg {
+  ffi_type t;
+  ffi_type *elems[1];  /* allocated longer, NULL-terminated */
+} CCallAgg;
+
+typedef struct CCallWalk {
+  lua_State *L;
+  CTState *S;
+  int calls;
+  ffi_type **out;      /* pass 2: where elements go (NULL: count only) */
+  uint32_t n;          /* elements so far */
+  size_t off;          /* pass 2: libffi's own running layout */
+  int ok;              /* 0: libffi would lay it out differently */
+} CCallWalk;
+
+static void ccall_emit(CCallWalk *w, ffi_type *t, size_t off) {
+  if (w->out != NULL) {
+    size_t a = t->alignment ? t->alignment : 1;
+    size_t o = (w->off + a - 1) / a * a;
+    if (o != off) w->ok = 0;
+    w->off = o + t->size;
+    w->out[w->n] = t;
+  }
+  w->n++;
+}
+
+/* Elements of a value of type id at offset off; 0 when it needs units. */
+static int ccall_walk(CCallWalk *w, CTypeID id, size_t off) {
+  CTState *S = w->S;
+  const CType *ct = ctype_get(S, id);
+  switch (ct->kind) {
+    case CT_STRUCT: {
+      uint32_t i, nf = ct->nfield;
+      if (ct->flags & CTF_PACKED) return 0;
+      for (i = 0; i < nf; i++) {
+        const CField *f = ctype_field(S, ct, i);
+        if (f->flags & CFF_CONSTVAL) continue;
+        if (f->flags & (CFF_BITFIELD | CFF_PACKED)) return 0;
+        if (!ccall_walk(w, f->type, off + f->offset)) return 0;
+        ct = ctype_get(S, id);           /* the walk may add types */
+      }
+      return 1;
+    }
+    case CT_UNION: {
+      ffi_type *t = ccall_aggtype(w->L, S, id, w->calls);
+      if (t == NULL) return 0;
+      ccall_emit(w, t, off);
+      return 1;
+    }
+    case CT_ARRAY: {
+      CTypeID eid = ct->child;
+      size_t n = ct->count, esz, i;
+      if ((ct->flags & (CTF_VLA | CTF_INCOMPLETE)) || ct->size == 0) return 1;
+      esz = ctype_get(S, eid)->size;
+      if (esz == 0) return 0;
+      n = ct->size / esz;
+      for (i = 0; i < n; i++)
+        if (!ccall_walk(w, eid, off + i * esz)) return 0;
+      return 1;
+    }
+    case CT_COMPLEX: {
+      const CType *e = ctype_get(S, ct->child);
+      ffi_type *t;
+      if (e->kind != CT_FLOAT || (e->size != 4 && e->size != 8)) return 0;
+      t = ccall_floattype(e->size);
+      ccall_emit(w, t, off);
+      ccall_emit(w, t, off + e->size);
+      return 1;
+    }
+    case CT_VECTOR: case CT_VOID: case CT_FUNC:
+      return 0;
+    default: {
+      ffi_type *t = ccall_ffitype(w->L, S, id, w->calls);
+      if (t == NULL) return 0;
+      ccall_emit(w, t, off);
+      return 1;
+    }
+  }
+}
+
+/* Byte classes for the unit layout. */
+enum { CB_PAD = 0, CB_INT, CB_FLOAT, CB_DOUBLE, CB_MIXFP };
+
+static void ccall_markbytes(unsigned char *map, size_t size, size_t off,
+                            size_t n, int cls) {
+  size_t i;
+  for (i = off; i < off + n && i < size; i++) {
+    int old = map[i];
+    if (old == CB_PAD || old == cls) map[i] = (unsigned char)cls;
+    else if (old == CB_INT || cls == CB_INT) map[i] = CB_INT;
+    else map[i] = CB_MIXFP;
+  }
+}
+
+static void ccall_mark(CTState *S, CTypeID id, unsigned char *map,
+                       size_t size, size_t off, int depth) {
+  const CType *ct = ctype_get(S, id);
+  if (depth > 64) { ccall_markbytes(map, size, off, ct->size, CB_INT); return; }
+  switch (ct->kind) {
+    case CT_FLOAT:
+      ccall_markbytes(map, size, off, ct->size,
+                      ct->size == 4 ? CB_FLOAT : ct->size == 8 ? CB_DOUBLE : CB_INT);
+      break;
+    case CT_COMPLEX: case CT_VECTOR: {
+      const CType *e = ctype_get(S, ct->child);
+      int cls = e->kind != CT_FLOAT ? CB_INT :
+                e->size == 4 ? CB_FLOAT : e->size == 8 ? CB_DOUBLE : CB_INT;
+      ccall_markbytes(map, size, off, ct->size, cls);
+      break;
+    }
+    case CT_ARRAY: {
+      size_t esz = ctype_get(S, ct->child)->size, i, n;
+      CTypeID eid = ct->child;
+      if (esz == 0) break;
+      n = ct->size / esz;
+      for (i = 0; i < n; i++) ccall_mark(S, eid, map, size, off + i * esz, depth + 1);
+      break;
+    }
+    case CT_STRUCT: case CT_UNION: {
+      uint32_t i, nf = ct->nfield;
+      for (i = 0; i < nf; i++) {
+        const CField *f = ctype_field(S, ctype_get(S, id), i);
+        if (f->flags & CFF_CONSTVAL) continue;
+        if (f->flags & CFF_BITFIELD)
+          ccall_markbytes(map, size, off + f->offset,
+                          (f->bitpos + f->bitsize + 7) / 8, CB_INT);
+        else
+          ccall_mark(S, f->type, map, size, off + f->offset, depth + 1);
+      }
+      break;
+    }
+    default:
+      ccall_markbytes(map, size, off, ct->size, CB_INT);
+      break;
+  }
+}
+
+static ffi_type *ccall_unitclass(const unsigned char *map, size_t u) {
+  int seen = 0;
+  size_t i;
+  for (i = 0; i < u; i++) seen |= 1 << map[i];
+  if ((seen & (1 << CB_INT)) || seen <= 1) return ccall_inttype(u, 1);
+  if (seen == (1 << CB_FLOAT) && u == 4) return &ffi_type_float;
+  if (seen == (1 << CB_DOUBLE) && u == 8) return &ffi_type_double;
+#if defined(__x86_64__)
+  /* SysV classifies by eightbyte: any floating-point mix is SSE. */
+  if (u == 8) return &ffi_type_double;
+  if (u == 4) return &ffi_type_float;
+#endif
+  return ccall_inttype(u, 1);
+}
+
+static CCallAgg *ccall_newagg(lua_State *L, uint32_t n, size_t size,
+                              size_t align) {
+  CCallAgg *a = (CCallAgg *)lua_newuserdatauv(L,
+      sizeof(CCallAgg) + n * sizeof(ffi_type *), 0);
+  memset(a, 0, sizeof(CCallAgg) + n * sizeof(ffi_type *));
+  a->t.size = size;
+  a->t.alignment = (unsigned short)align;
+  a->t.type = FFI_TYPE_STRUCT;
+  a->t.elements = a->elems;
+  return a;
+}
+
+static ffi_type *ccall_unitagg(lua_State *L, CTState *S, CTypeID id) {
+  const CType *ct = ctype_get(S, id);
+  size_t size = ct->size, align = ct->align ? ct->align : 1;
+  size_t u = align > 8 ? 8 : align, i, n;
+  unsigned char small[256], *map = small;
+  CCallAgg *a;
+  if (size % u != 0) u = 1;
+  n = size / u;
+  if (size > sizeof small) {
+    map = (unsigned char *)lua_newuserdatauv(L, size, 0);
+  }
+  memset(map, 0, size);
+  ccall_mark(S, id, map, size, 0, 0);
+  a = ccall_newagg(L, (uint32_t)n, size, align);
+  for (i = 0; i < n; i++) a->elems[i] = ccall_unitclass(map + i * u, u);
+  a->elems[n] = NULL;
+  if (map != small) lua_remove(L, -2);
+  return &a->t;
+}
+
+/* The (cached) libffi type of a struct, union or complex; NULL when it
+** cannot be passed by value.  Leaves the stack as it was. */
+static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) {
+  const CType *ct;
+  ffi_type *t = NULL;
+  CCallWalk w;
+  size_t size, align;
+  int ok;
+  lua_rawgeti(L, calls, -(lua_Integer)id);
+  if (lua_type(L, -1) == LUA_TUSERDATA) {
+    t = (ffi_type *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return t;
+  }
+  lua_pop(L, 1);
+  ct = ctype_get(S, id);
+  if ((ct->flags & (CTF_INCOMPLETE | CTF_VLA)) || ct->size == 0) return NULL;
+  size = ct->size;
+  align = ct->align ? ct->align : 1;
+  luaL_checkstack(L, 8, "too many nested types");
+  w.L = L; w.S = S; w.calls = calls; w.out = NULL; w.n = 0; w.off = 0; w.ok = 1;
+  ok = ct->kind != CT_UNION && ccall_walk(&w, id, 0);
+  if (ok && w.n > 0) {
+    CCallAgg *a = ccall_newagg(L, w.n, size, align);
+    w.out = a->elems; w.n = 0; w.off = 0; w.ok = 1;
+    ccall_walk(&w, id, 0);
+    a->elems[w.n] = NULL;
+    if (w.ok && (w.off + align - 1) / align * align == size) t = &a->t;
+    else lua_pop(L, 1);
+  }
+  if (t == NULL) {
+    ct = ctype_get(S, id);
+    if (ct->kind == CT_COMPLEX && ctype_get(S, ct->child)->kind != CT_FLOAT)
+      return NULL;
+    t = ccall_unitagg(L, S, id);
+  }
+  lua_rawseti(L, calls, -(lua_Integer)id);
+  return t;
+}
+
+
+/* ---- call descriptors -------------------------------------------------- */
+
+/* Is a Lua string acceptable for this pointer parameter (char-ish or void
+** pointee)? */
+static int ccall_strok(CTState *S, const CType *pt) {
+  const CType *e = ctype_get(S, pt->child);
+  return e->kind == CT_VOID || (e->kind == CT_INT && e->size == 1);
+}
+
+static int ccall_intconv(const CType *ct, int base) {
+  int u = (ct->flags & CTF_UNSIGNED) != 0;
+  switch (ct->size) {
+    case 1: return base + (u ? 1 : 0);
+    case 2: return base + 2 + (u ? 1 : 0);
+    case 4: return base + 4 + (u ? 1 : 0);
+    default: return base + 6 + (u ? 1 : 0);
+  }
+}
+
+static void ccall_byvalerror(lua_State *L, CTState *S, CTypeID id) {
+  char buf[128];
+  const CType *ct = ctype_get(S, id);
+  const char *why = (ct->flags & CTF_INCOMPLETE) ? " (incomplete type)" :
+                    ct->kind == CT_VECTOR ? " (vector type)" :
+                    ct->size == 0 ? " (empty type)" : "";
+  luaL_error(L, "cannot pass or return '%s' by value%s",
+             ccall_repr(S, id, buf, sizeof buf), why);
+}
+
+/* Fill one argument's plan.  Returns its libffi type. */
+static ffi_type *ccall_planarg(lua_State *L, CTState *S, CCallArg *a,
+                               CTypeID id, int calls) {
+  const CType *ct = ctype_get(S, id);
+  ffi_type *t;
+  a->id = id;
+  a->size = 8;
+  switch (ct->kind) {
+    case CT_BOOL: a->conv = CA_BOOL; return &ffi_type_uint8;
+    case CT_INT: case CT_ENUM: {
+      const CType *it = ccall_intof(S, ct);
+      t = ccall_inttype(it->size, it->flags & CTF_UNSIGNED);
+      if (t == NULL) break;
+      a->conv = (uint8_t)ccall_intconv(it, CA_I8);
+      return t;
+    }
+    case CT_FLOAT:
+      if (ct->size == 4) { a->conv = CA_FLOAT; return &ffi_type_float; }
+      if (ct->size == 8) { a->conv = CA_DOUBLE; return &ffi_type_double; }
+      a->conv = CA_OTHER;
+      a->size = (uint32_t)(ct->size > 8 ? ct->size : 8);
+      return &ffi_type_longdouble;
+    case CT_PTR:
+      a->conv = ccall_strok(S, ct) ? CA_STR : CA_PTR;
+      return &ffi_type_pointer;
+    case CT_REF:
+      a->conv = CA_PTR;
+      return &ffi_type_pointer;
+    case CT_ARRAY: {     /* parameter of array type: a pointer to elements */
+      CTypeID pid = ctype_ptr(S, ct->child, ct->flags & CTF_QUALS);
+      if (pid == 0) luaL_error(L, "not enough memory");
+      return ccall_planarg(L, S, a, pid, calls);
+    }
+    case CT_FUNC: {      /* parameter of function type: a function pointer */
+      CTypeID pid = ctype_ptr(S, id, 0);
+      if (pid == 0) luaL_error(L, "not enough memory");
+      return ccall_planarg(L, S, a, pid, calls);
+    }
+    case CT_STRUCT: case CT_UNION: case CT_COMPLEX:
+      t = ccall_aggtype(L, S, id, calls);
+      if (t == NULL) break;
+      a->conv = CA_AGG;
+      a->size = (uint32_t)t->size;
+      return t;
+    default: break;
+  }
+  ccall_byvalerror(L, S, id);
+  return NULL;
+}
+
+static ffi_type *ccall_planret(lua_State *L, CTState *S, CCallDesc *d,
+                               int calls) {
+  CTypeID id = d->ret;
+  const CType *ct = ctype_get(S, id);
+  ffi_type *t;
+  d->rsize = 16;
+  switch (ct->kind) {
+    case CT_VOID: d->rconv = CR_VOID; return &ffi_type_void;
+    case CT_BOOL: d->rconv = CR_BOOL; return &ffi_type_uint8;
+    case CT_INT: case CT_ENUM: {
+      const CType *it = ccall_intof(S, ct);
+      t = ccall_inttype(it->size, it->flags & CTF_UNSIGNED);
+      if (t == NULL) break;
+      d->rconv = (uint8_t)ccall_intconv(it, CR_I8);
+      return t;
+    }
+    case CT_FLOAT:
+      if (ct->size == 4) { d->rconv = CR_FLOAT; return &ffi_type_float; }
+      if (ct->size == 8) { d->rconv = CR_DOUBLE; return &ffi_type_double; }
+      d->rconv = CR_OTHER;
+      return &ffi_type_longdouble;
+    case CT_PTR: d->rconv = CR_PTR; return &ffi_type_pointer;
+    case CT_REF: d->rconv = CR_OTHER; return &ffi_type_pointer;
+    case CT_STRUCT: case CT_UNION: case CT_COMPLEX:
+      t = ccall_aggtype(L, S, id, calls);
+      if (t == NULL) break;
+      d->rconv = CR_AGG;
+      if (t->size > 16) d->rsize = (uint32_t)((t->size + 15) & ~(size_t)15);
+      return t;
+    default: break;
+  }
+  ccall_byvalerror(L, S, id);
+  return NULL;
+}
+
+#define CCALL_ALIGN16(n)  (((n) + 15) & ~(size_t)15)
+
+/* Build the descriptor of function type fid; anchors it in CALLS. */
+static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
+  CCallState *cs = ccall_state(L, S);
+  const CType *ft = ctype_get(S, fid);
+  uint32_t n = ft->nfield, i, ni = 0, nf = 0;
+  int calls, direct = CCALL_DIRECT;
+  size_t off = 0, sz;
+  CCallDesc *d;
+  char buf[160];
+  if (ft->kind != CT_FUNC)
+    luaL_error(L, "'%s' is not a function type", ccall_repr(S, fid, buf, sizeof buf));
+  luaL_checkstack(L, 8, NULL);
+  cffi_pushtable(L, S, CFFI_T_CALLS);
+  calls = lua_gettop(L);
+  sz = sizeof(CCallDesc) + n * (sizeof(CCallArg) + sizeof(ffi_type *));
+  d = (CCallDesc *)lua_newuserdatauv(L, sz, 0);
+  memset(d, 0, sz);
+  d->fid = fid;
+  d->ret = ft->child;
+  d->nargs = n;
+  d->variadic = (ft->flags & CTF_VARIADIC) != 0;
+  d->atypes = (ffi_type **)(void *)((char *)d + sizeof(CCallDesc) +
+                                    n * sizeof(CCallArg));
+  d->rtype = ccall_planret(L, S, d, calls);
+  if (d->rconv == CR_AGG || d->rconv == CR_OTHER) direct = 0;
+  for (i = 0; i < n; i++) {
+    CCallArg *a = &d->args[i];
+    CTypeID pid = ctype_field(S, ctype_get(S, fid), i)->type;
+    d->atypes[i] = ccall_planarg(L, S, a, pid, calls);
+    a->off = (uint32_t)off;
+    off += CCALL_ALIGN16(a->size);
+    if (a->conv == CA_FLOAT || a->conv == CA_DOUBLE) a->reg = (uint8_t)(8 + nf++);
+    else if (a->conv <= CA_STR) a->reg = (uint8_t)(ni < 255 ? ni++ : ni);
+    else direct = 0;
+  }
+  if (off > 0x7fffffff) luaL_error(L, "too many arguments");
+  d->bufsize = (uint32_t)off;
+  if (!d->variadic) {
+    ffi_status st = ffi_prep_cif(&d->cif, FFI_DEFAULT_ABI, n, d->rtype,
+                                 n ? d->atypes : NULL);
+    if (st != FFI_OK)
+      luaL_error(L, "cannot prepare a call of type '%s'",
+                 ccall_repr(S, fid, buf, sizeof buf));
+  }
+#if CCALL_DIRECT
+  if (direct && !d->variadic && ni <= CCALL_MAXINT && nf <= CCALL_MAXFP)
+    d->dinvoke = ccall_invokers[d->rconv == CR_FLOAT || d->rconv == CR_DOUBLE][ni][nf];
+#else
+  (void)direct; (void)ni; (void)nf;
+#endif
+  d->invoke = cs->slow ? NULL : d->dinvoke;
+  /* anchor, then index by type id */
+  if (fid >= cs->nbytype) {
+    uint32_t nn = cs->nbytype ? cs->nbytype : 64;
+    CCallDesc **nb;
+    while (nn <= fid) nn *= 2;
+    nb = (CCallDesc **)realloc(cs->bytype, nn * sizeof(CCallDesc *));
+    if (nb == NULL) luaL_error(L, "not enough memory");
+    memset(nb + cs->nbytype, 0, (nn - cs->nbytype) * sizeof(CCallDesc *));
+    cs->bytype = nb;
+    cs->nbytype = nn;
+  }
+  lua_rawseti(L, calls, (lua_Integer)fid);
+  lua_pop(L, 1);
+  cs->bytype[fid] = d;
+  return d;
+}
+
+static CCallDesc *ccall_getdesc(lua_State *L, CTState *S, CTypeID fid) {
+  CCallState *cs = S->call;
+  if (cs != NULL && fid < cs->nbytype && cs->bytype[fid] != NULL)
+    return cs->bytype[fid];
+  return ccall_prep(L, S, fid);
+}
+
+
+/* ---- arguments --------------------------------------------------------- */
+
+static uint64_t ccall_normalize(int conv, uint64_t u) {
+  switch (conv) {
+    case CA_I8: return (uint64_t)(int64_t)(int8_t)u;
+    case CA_U8: case CA_BOOL: return (uint8_t)u;
+    case CA_I16: return (uint64_t)(int64_t)(int16_t)u;
+    case CA_U16: return (uint16_t)u;
+    case CA_I32: return (uint64_t)(int64_t)(int32_t)u;
+    case CA_U32: case CA_FLOAT: return (uint32_t)u;
+    default: return u;
+  }
+}
+
+/* Whatever the inline cases leave: cconv decides (and raises). */
+CCALL_NOINLINE uint64_t ccall_argconv(lua_State *L, CTState *S,
+                                      const CCallArg *a, int idx, int narg) {
+  union { uint64_t u; unsigned char b[16]; } t;
+  memset(&t, 0, sizeof t);
+  cconv_tocdata(L, S, a->id, &t, idx, CCF_ARG | CCF_NARG(narg));
+  return ccall_normalize(a->conv, t.u);
+}
+
+/* The register image of a scalar argument.  The inline cases take values
+** that convert exactly; the rest go through cconv, so both agree. */
+CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallArg *a,
+                                int idx, int narg) {
+  switch (a->conv) {
+    case CA_I32:
+      if (lua_isinteger(L, idx)) {
+        lua_Integer v = lua_tointeger(L, idx);
+        if (v == (int32_t)v) return (uint64_t)v;
+      }
+      break;
+    case CA_U32:
+      if (lua_isinteger(L, idx)) {
+        lua_Integer v = lua_tointeger(L, idx);
+        if (v == (lua_Integer)(uint32_t)v) return (uint64_t)v;
+      }
+      break;
+    case CA_I64:
+      if (lua_isinteger(L, idx)) return (uint64_t)lua_tointeger(L, idx);
+      break;
+    case CA_U64:
+      if (lua_isinteger(L, idx)) {
+        lua_Integer v = lua_tointeger(L, idx);
+        if (v >= 0) return (uint64_t)v;
+      }
+      break;
+    case CA_I8: case CA_U8: case CA_I16: case CA_U16:
+      if (lua_isinteger(L, idx)) {
+        lua_Integer v = lua_tointeger(L, idx);
+        uint64_t u = ccall_normalize(a->conv, (uint64_t)v);
+        if ((lua_Integer)u == v) return u;
+      }
+      break;
+    case CA_DOUBLE:
+      if (lua_type(L, idx) == LUA_TNUMBER) {
+        CCallReg r;
+        r.d = (double)lua_tonumber(L, idx);
+        return r.u;
+      }
+      break;
+    case CA_FLOAT:
+      if (lua_type(L, idx) == LUA_TNUMBER) {
+        float f = (float)lua_tonumber(L, idx);
+        uint32_t b;
+        memcpy(&b, &f, sizeof b);
+        return b;
+      }
+      break;
+    case CA_BOOL:
+      if (lua_isboolean(L, idx)) return (uint64_t)lua_toboolean(L, idx);
+      break;
+    case CA_STR: {
+      int t = lua_type(L, idx);
+      if (t == LUA_TSTRING) return (uint64_t)(uintptr_t)lua_tostring(L, idx);
+      if (t == LUA_TNIL) return 0;
+      break;
+    }
+    case CA_PTR:
+      if (lua_isnil(L, idx)) return 0;
+      break;
+    default: break;
+  }
+  return ccall_argconv(L, S, a, idx, narg);
+}
+
+
+/* ---- results ----------------------------------------------------------- */
+
+CCALL_INLINE int ccall_pushret(lua_State *L, CTState *S, const CCallDesc *d,
+                               const void *rb) {
+  uint64_t u;
+  memcpy(&u, rb, sizeof u);
+  switch (d->rconv) {
+    case CR_VOID: return 0;
+    case CR_I8: lua_pushinteger(L, (int8_t)u); break;
+    case CR_U8: lua_pushinteger(L, (uint8_t)u); break;
+    case CR_I16: lua_pushinteger(L, (int16_t)u); break;
+    case CR_U16: lua_pushinteger(L, (uint16_t)u); break;
+    case CR_I32: lua_pushinteger(L, (int32_t)u); break;
+    case CR_U32: lua_pushinteger(L, (uint32_t)u); break;
+    case CR_I64: case CR_U64: lua_pushinteger(L, (lua_Integer)u); break;
+    case CR_BOOL: lua_pushboolean(L, (uint8_t)u != 0); break;
+    case CR_DOUBLE: {
+      double x;
+      memcpy(&x, rb, sizeof x);
+      lua_pushnumber(L, (lua_Number)x);
+      break;
+    }
+    case CR_FLOAT: {
+      float x;
+      memcpy(&x, rb, sizeof x);
+      lua_pushnumber(L, (lua_Number)x);
+      break;
+    }
+    case CR_PTR:
+      if (u == 0) lua_pushnil(L);
+      else cdata_pushptr(L, S, d->ret, (void *)(uintptr_t)u);
+      break;
+    case CR_AGG: {
+      CData *cd = cdata_new(L, S, d->ret, ctype_get(S, d->ret)->size);
+      memcpy(cdata_payload(cd), rb, ctype_get(S, d->ret)->size);
+      break;
+    }
+    default:
+      cconv_tolua(L, S, d->ret, (void *)rb, 0);
+      break;
+  }
+  return 1;
+}
+
+
+/* ---- calls ------------------------------------------------------------- */
+
+/* Name for messages: the closure's, or the type of a called cdata. */
+static const char *ccall_name(CTState *S, const CCallDesc *d, const char *name,
+                              char *buf, size_t n) {
+  return name != NULL ? name : ccall_repr(S, d->fid, buf, n);
+}
+
+static int ccall_counterror(lua_State *L, CTState *S, const CCallDesc *d,
+                            const char *name, int got) {
+  char buf[160];
+  return luaL_error(L, "wrong number of arguments for '%s' (expected %s%d, got %d)",
+                    ccall_name(S, d, name, buf, sizeof buf),
+                    d->variadic ? "at least " : "", (int)d->nargs, got);
+}
+
+/* Call through a direct invoker: arguments at base.., already counted. */
+CCALL_INLINE int ccall_direct(lua_State *L, CTState *S, const CCallDesc *d,
+                              void *fptr, int base) {
+  CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret;
+  uint32_t i, n = d->nargs;
+  lua_State *oldL;
+  int *ep;
+  for (i = 0; i < n; i++) {
+    const CCallArg *a = &d->args[i];
+    r[a->reg].u = ccall_arg(L, S, a, base + (int)i, (int)i + 1);
+  }
+  ep = &errno;
+  oldL = S->curL;
+  S->curL = L;
+  *ep = S->errno_val;
+  d->invoke(fptr, r, &ret);
+  S->errno_val = *ep;
+  S->curL = oldL;
+  if (CCALL_UNLIKELY(S->cb_error)) ccallback_raise(L, S);
+  return ccall_pushret(L, S, d, &ret);
+}
+
+/* The Lua-to-C rule for a variadic argument: the type it passes as. */
+static CTypeID ccall_vartype(lua_State *L, CTState *S, int idx, int narg,
+                             const char *name, const CCallDesc *d) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER: return lua_isinteger(L, idx) ? CTID_INT64 : CTID_DOUBLE;
+    case LUA_TSTRING: return CTID_CCHARP;
+    case LUA_TBOOLEAN: return CTID_INT;
+    case LUA_TNIL: case LUA_TLIGHTUSERDATA: return CTID_VOIDP;
+    case LUA_TUSERDATA: case LUA_TFUNCTION: {
+      CData *cd = cdata_test(L, S, idx);
+      const CType *ct;
+      CTypeID id, r = 0;
+      char buf[128], nb[160];
+      if (cd == NULL)
+        return lua_type(L, idx) == LUA_TUSERDATA ? CTID_VOIDP : 0;
+      id = cd->id;
+      ct = ctype_get(S, id);
+      switch (ct->kind) {
+        case CT_BOOL: return CTID_INT;
+        case CT_INT: case CT_ENUM: {
+          const CType *it = ccall_intof(S, ct);
+          if (it->size < 4) return CTID_INT;
+          if (it->size == 4) return (it->flags & CTF_UNSIGNED) ? CTID_UINT : CTID_INT;
+          return (it->flags & CTF_UNSIGNED) ? CTID_UINT64 : CTID_INT64;
+        }
+        case CT_FLOAT: return ct->size <= 8 ? CTID_DOUBLE : CTID_LDOUBLE;
+        case CT_PTR: return id;
+        case CT_ARRAY: r = ctype_ptr(S, ct->child, ct->flags & CTF_QUALS); break;
+        case CT_FUNC: r = ctype_ptr(S, id, 0); break;
+        default:
+          luaL_error(L, "bad argument #%d to '%s' (cannot pass '%s' by value "
+                     "to a variadic function)", narg,
+                     ccall_name(S, d, name, nb, sizeof nb),
+                     ccall_repr(S, id, buf, sizeof buf));
+      }
+      if (r == 0) luaL_error(L, "not enough memory");
+      return r;
+    }
+    default: return 0;
+  }
+}
+
+/* Per-call scratch: the C stack when small, else a userdata. */
+static char *ccall_scratch(lua_State *L, char *stackbuf, size_t need) {
+  if (need <= CCALL_STACKBUF) return stackbuf;
+  return (char *)CCALL_ALIGN16((uintptr_t)lua_newuserdatauv(L, need + 15, 0));
+}
+
+/* Fill one fixed argument's slot for ffi_call. */
+static void ccall_argslot(lua_State *L, CTState *S, const CCallArg *a,
+                          void *slot, int idx, int narg) {
+  if (a->conv == CA_AGG || a->conv == CA_OTHER) {
+    memset(slot, 0, a->size);
+    cconv_tocdata(L, S, a->id, slot, idx,
+                  CCF_ARG | (a->conv == CA_AGG ? CCF_INIT : 0) | CCF_NARG(narg));
+  } else {
+    uint64_t v = ccall_arg(L, S, a, idx, narg);
+    memcpy(slot, &v, sizeof v);
+  }
+}
+
+/* The general path: count check, varargs, ffi_call. */
+static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
+                         void *fptr, int base, const char *name) {
+  int top = lua_gettop(L), nall = top - base + 1, i, nfix = (int)d->nargs;
+  int nvar = nall - nfix;
+  union { char b[CCALL_STACKBUF]; long double ld; void *p; } sb;
+  char *buf, *rb;
+  void **av;
+  ffi_type **at = NULL;
+  ffi_cif cif;
+  const ffi_cif *cp = &d->cif;
+  lua_State *oldL;
+  int *ep;
+  size_t need;
+  if (d->variadic ? nall < nfix : nall != nfix)
+    return ccall_counterror(L, S, d, name, nall);
+#if CCALL_DIRECT
+  if (d->invoke != NULL) return ccall_direct(L, S, d, fptr, base);
+#endif
+  need = d->bufsize + (size_t)nvar * 16 + d->rsize +
+         CCALL_ALIGN16((size_t)nall * (sizeof(void *) + sizeof(ffi_type *)));
+  buf = ccall_scratch(L, sb.b, need);
+  rb = buf + d->bufsize + (size_t)nvar * 16;
+  av = (void **)(void *)(rb + d->rsize);
+  for (i = 0; i < nfix; i++) {
+    const CCallArg *a = &d->args[i];
+    av[i] = buf + a->off;
+    ccall_argslot(L, S, a, av[i], base + i, i + 1);
+  }
+  if (d->variadic) {
+    ffi_status st;
+    at = (ffi_type **)(av + nall);
+    if (nfix) memcpy(at, d->atypes, (size_t)nfix * sizeof(ffi_type *));
+    for (i = nfix; i < nall; i++) {
+      int idx = base + i;
+      char *slot = buf + d->bufsize + (size_t)(i - nfix) * 16;
+      CTypeID vid = ccall_vartype(L, S, idx, i + 1, name, d);
+      av[i] = slot;
+      memset(slot, 0, 16);
+      if (vid == 0) {
+        cconv_error(L, S, CTID_VOIDP, idx, CCF_ARG | CCF_NARG(i + 1));
+      } else if (lua_type(L, idx) == LUA_TNUMBER) {
+        if (vid == CTID_INT64) { int64_t v = (int64_t)lua_tointeger(L, idx); memcpy(slot, &v, 8); }
+        else { double v = (double)lua_tonumber(L, idx); memcpy(slot, &v, 8); }
+      } else if (lua_type(L, idx) == LUA_TSTRING) {
+        const char *s = lua_tostring(L, idx);
+        memcpy(slot, &s, sizeof s);
+      } else if (lua_type(L, idx) == LUA_TBOOLEAN) {
+        int v = lua_toboolean(L, idx);
+        memcpy(slot, &v, sizeof v);
+      } else if (lua_type(L, idx) != LUA_TNIL) {
+        cconv_tocdata(L, S, vid, slot, idx, CCF_ARG | CCF_NARG(i + 1));
+      }
+      at[i] = ccall_ffitype(L, S, vid, 0);
+    }
+    st = ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, (unsigned)nfix, (unsigned)nall,
+                          d->rtype, at);
+    if (st != FFI_OK) {
+      char nb[160];
+      return luaL_error(L, "cannot prepare the variadic call to '%s'",
+                        ccall_name(S, d, name, nb, sizeof nb));
+    }
+    cp = &cif;
+  }
+  ep = &errno;
+  oldL = S->curL;
+  S->curL = L;
+  *ep = S->errno_val;
+  ffi_call((ffi_cif *)cp, FFI_FN(fptr), rb, av);
+  S->errno_val = *ep;
+  S->curL = oldL;
+  if (CCALL_UNLIKELY(S->cb_error)) ccallback_raise(L, S);
+  return ccall_pushret(L, S, d, rb);
+}
+
+
+/* ---- library function closures ----------------------------------------- */
+
+CCALL_NOINLINE int ccall_closureslow(lua_State *L, CCallFunc *f) {
+  CCallDesc *d;
+  if (f->lib != NULL && f->lib->handle == NULL) clib_checkopen(L, f->lib);
+  d = f->desc;
+  if (d == NULL) d = f->desc = ccall_getdesc(L, f->S, f->fid);
+  return ccall_general(L, f->S, d, f->fptr, 1, f->name);
+}
+
+/* Upvalue 1: the CCallFunc block; upvalue 2: the library handle. */
+static int ccall_closure(lua_State *L) {
+  CCallFunc *f = (CCallFunc *)lua_touserdata(L, lua_upvalueindex(1));
+  const CCallDesc *d = f->desc;
+#if CCALL_DIRECT
+  if (CCALL_LIKELY(d != NULL && d->invoke != NULL &&
+                   (f->lib == NULL || f->lib->handle != NULL) &&
+                   lua_gettop(L) == (int)d->nargs))
+    return ccall_direct(L, f->S, d, f->fptr, 1);
+#else
+  (void)d;
+#endif
+  return ccall_closureslow(L, f);
+}
+
+void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
+                    int lib, const char *name) {
+  size_t len = strlen(name);
+  CCallFunc *f;
+  CLib *cl = NULL;
+  CData *cd;
+  if (lib != 0) {
+    lib = lua_absindex(L, lib);
+    cl = (CLib *)lua_touserdata(L, lib);
+  }
+  luaL_checkstack(L, 6, NULL);
+  f = (CCallFunc *)lua_newuserdatauv(L, sizeof(CCallFunc) + len, 0);
+  f->fptr = fptr;
+  f->desc = NULL;
+  f->S = S;
+  f->lib = (cl != NULL && !cl->isC) ? cl : NULL;
+  f->fid = fid;
+  memcpy(f->name, name, len + 1);
+  if (lib != 0) {
+    lua_pushvalue(L, lib);
+    lua_pushcclosure(L, ccall_closure, 2);
+  } else {
+    lua_pushcclosure(L, ccall_closure, 1);
+  }
+  /* closure -> its function cdata (payload: the address; user value 1:
+  ** the library) */
+  cffi_pushtable(L, S, CFFI_T_FUNCS);
+  lua_pushvalue(L, -2);
+  cd = cdata_newref(L, S, fid, fptr, lib, CDF_FUNC);
+  cd->flags = (uint16_t)((cd->flags & ~CDF_REF) | CDF_FUNC);
+  *(void **)cdata_payload(cd) = fptr;
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+
+/* ---- calling cdata ----------------------------------------------------- */
+
+int ccall_callcdata(lua_State *L, CTState *S, CData *cd) {
+  const CType *ct = ctype_get(S, cd->id);
+  CTypeID fid;
+  void *fptr;
+  char buf[128];
+  if (ct->kind == CT_FUNC) {
+    fid = cd->id;
+    fptr = *(void **)cdata_payload(cd);
+    if (cd->flags & CDF_FUNC) {
+      if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) {
+        CLib *lib = (CLib *)lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        clib_checkopen(L, lib);
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+  } else if (ct->kind == CT_PTR && ctype_get(S, ct->child)->kind == CT_FUNC) {
+    fid = ct->child;
+    fptr = *(void **)cdata_ptr(cd);
+  } else {
+    return luaL_error(L, "attempt to call a cdata<%s> value",
+                      ccall_repr(S, cd->id, buf, sizeof buf));
+  }
+  if (fptr == NULL) return luaL_error(L, "attempt to call a NULL function pointer");
+  return ccall_general(L, S, ccall_getdesc(L, S, fid), fptr, 2, NULL);
+}
+
+
+/* ---- ffi.errno, ffi._slowpath ------------------------------------------ */
+
+int ccall_ffi_errno(lua_State *L, CTState *S) {
+  int old = S->errno_val;
+  if (!lua_isnoneornil(L, 1))
+    S->errno_val = (int)luaL_checkinteger(L, 1);
+  lua_pushinteger(L, old);
+  return 1;
+}
+
+int ccall_ffi_slowpath(lua_State *L, CTState *S) {
+  CCallState *cs = ccall_state(L, S);
+  int old = cs->slow;
+  if (lua_gettop(L) >= 1) {
+    uint32_t i;
+    cs->slow = lua_toboolean(L, 1);
+    for (i = 0; i < cs->nbytype; i++) {
+      CCallDesc *d = cs->bytype[i];
+      if (d != NULL) d->invoke = cs->slow ? NULL : d->dinvoke;
+    }
+  }
+  lua_pushboolean(L, old);
+  return 1;
+}
