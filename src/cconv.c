@@ -367,7 +367,8 @@ static void cconv_ct(lua_State *L, CTState *S, CTypeID did, void *dst,
       cconv_store(S, d, dst, &v);
       return;
     }
-    if ((flags & CCF_CAST) && d->kind != CT_FLOAT && cconv_addrof(s, src, &p)) {
+    if ((flags & CCF_CAST) && d->kind != CT_FLOAT && !ctype_isrecord(s) &&
+        cconv_addrof(s, src, &p)) {         /* pointer/array/function address */
       cconv_storeaddr(S, d, dst, p, flags);
       return;
     }

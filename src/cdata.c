@@ -316,7 +316,24 @@ static CTypeID cdata_parsetype(lua_State *L, CTState *S, int idx, int *nused) {
   return id;
 }
 
-CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused) {
+/* "bad argument #N to 'fname' (msg)" naming the ffi function itself:
+** luaL_argerror would name the caller's alias (local T = ffi.typeof). */
+static int cdata_argerror(lua_State *L, int narg, const char *fname,
+                          const char *msg) {
+  if (fname == NULL)
+    return luaL_argerror(L, narg, msg);
+  return luaL_error(L, "bad argument #%d to '%s' (%s)", narg, fname, msg);
+}
+
+static int cdata_typeerror(lua_State *L, int narg, const char *fname,
+                           const char *tname) {
+  const char *msg = lua_pushfstring(L, "%s expected, got %s", tname,
+                                    luaL_typename(L, narg));
+  return cdata_argerror(L, narg, fname, msg);
+}
+
+static CTypeID cdata_checkctypen(lua_State *L, CTState *S, int idx, int *nused,
+                                 const char *fname) {
   CTypeID id;
   idx = lua_absindex(L, idx);
   if (nused != NULL) *nused = 0;
@@ -324,8 +341,12 @@ CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused) {
     return cdata_parsetype(L, S, idx, nused);
   id = cdata_typeof(L, S, idx);
   if (id == 0)
-    luaL_typeerror(L, idx, "C type");
+    cdata_typeerror(L, idx, fname, "C type");
   return id;
+}
+
+CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused) {
+  return cdata_checkctypen(L, S, idx, nused, NULL);
 }
 
 
@@ -1085,9 +1106,7 @@ static int cdata_mm_tostring(lua_State *L) {
     return 1;
   }
   p = cdata_addr(S, cd);
-  if (ct->kind != CT_PTR && ct->kind != CT_FUNC && (cd->flags & CDF_REF))
-    lua_pushfstring(L, "cdata<%s &>: %p", tb, p);
-  else if (p == NULL)
+  if (p == NULL)
     lua_pushfstring(L, "cdata<%s>: NULL", tb);
   else
     lua_pushfstring(L, "cdata<%s>: %p", tb, p);
@@ -1218,28 +1237,26 @@ static int cdata_isfuncarg(lua_State *L, CTState *S, int idx) {
   return lua_type(L, idx) == LUA_TFUNCTION && cdata_test(L, S, idx) == NULL;
 }
 
-static int cdata_errsize(lua_State *L, CTState *S, CTypeID id) {
-  char tb[160];
-  return luaL_error(L, "cannot create '%s': size is unknown (incomplete type)",
-                    ctype_repr(S, id, tb, sizeof tb));
+static int cdata_errsize(lua_State *L) {
+  return luaL_error(L, "size of C type is unknown or too large");
 }
 
 int cdata_ffi_new(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctype(L, S, 1, NULL);
+  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "new");
   const CType *ct = ctype_get(S, id);
   int top = lua_gettop(L), first = 2, n;
   size_t size = ct->size;
   CData *cd;
   if (ct->flags & CTF_VLA) {
     int64_t ne;
-    if (!cdata_intkey(L, S, 2, &ne) || ne < 0)
-      return luaL_error(L, "size of VLA expected");
-    size = ctype_vlsize(S, id, (size_t)ne);
+    if (!cdata_intkey(L, S, 2, &ne))
+      return cdata_typeerror(L, 2, "new", "size of VLA");
+    size = ne < 0 ? (size_t)-1 : ctype_vlsize(S, id, (size_t)ne);
     if (size == (size_t)-1)
-      return luaL_error(L, "not enough memory");
+      return cdata_errsize(L);
     first = 3;
   } else if ((ct->flags & CTF_INCOMPLETE) || ct->kind == CT_VOID || ct->kind == CT_FUNC) {
-    return cdata_errsize(L, S, id);
+    return cdata_errsize(L);
   }
   n = top >= first ? top - first + 1 : 0;
   if (n == 1 && ctype_isfuncptr(S, id) && cdata_isfuncarg(L, S, first)) {
@@ -1252,7 +1269,7 @@ int cdata_ffi_new(lua_State *L, CTState *S) {
 }
 
 int cdata_ffi_cast(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctype(L, S, 1, NULL);
+  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "cast");
   const CType *ct = ctype_get(S, id);
   CData *cd;
   luaL_checkany(L, 2);
@@ -1274,17 +1291,17 @@ int cdata_ffi_cast(lua_State *L, CTState *S) {
 
 int cdata_ffi_typeof(lua_State *L, CTState *S) {
   int nused = 0;
-  CTypeID id = cdata_checkctype(L, S, 1, &nused);
+  CTypeID id = cdata_checkctypen(L, S, 1, &nused, "typeof");
   cdata_pushctype(L, S, id);
   return 1;
 }
 
 int cdata_ffi_metatype(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctype(L, S, 1, NULL);
+  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "metatype");
   CType *ct = ctype_get(S, id);
   luaL_checktype(L, 2, LUA_TTABLE);
   if (!ctype_isrecord(ct))
-    return luaL_argerror(L, 1, "struct or union type expected");
+    return cdata_argerror(L, 1, "metatype", "struct or union type expected");
   cffi_pushtable(L, S, CFFI_T_METATYPES);
   if (lua_rawgeti(L, -1, (lua_Integer)id) != LUA_TNIL)
     return luaL_error(L, "cannot change a protected metatable");
@@ -1330,7 +1347,7 @@ int cdata_ffi_sizeof(lua_State *L, CTState *S) {
     lua_pushinteger(L, (lua_Integer)cdata_size(L, 1));
     return 1;
   }
-  id = cdata_checkctype(L, S, 1, NULL);
+  id = cdata_checkctypen(L, S, 1, NULL, "sizeof");
   ct = ctype_get(S, id);
   if (ct->flags & CTF_VLA) {
     int64_t n;
@@ -1353,41 +1370,33 @@ int cdata_ffi_sizeof(lua_State *L, CTState *S) {
 }
 
 int cdata_ffi_alignof(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctype(L, S, 1, NULL);
+  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "alignof");
   lua_pushinteger(L, (lua_Integer)ctype_get(S, id)->align);
   return 1;
 }
 
-/* Bitfields answer LuaJIT's way: offset of the naturally aligned container
-** of the declared type, bit position in it, width. */
+/* Bitfields also give the bit position inside the byte at the offset and
+** the width (the layout of CField). */
 int cdata_ffi_offsetof(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctype(L, S, 1, NULL);
+  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "offsetof");
   size_t len;
   const char *name = luaL_checklstring(L, 2, &len);
   CField f;
   if (!ctype_isrecord(ctype_get(S, id)) || !ctype_findfield(S, id, name, len, &f) ||
       (f.flags & CFF_CONSTVAL))
     return 0;
+  lua_pushinteger(L, (lua_Integer)f.offset);
   if (f.flags & CFF_BITFIELD) {
-    size_t cs = ctype_get(S, f.type)->size;
-    uint64_t abit = (uint64_t)f.offset * 8 + f.bitpos, cofs = f.offset, bpos = f.bitpos;
-    if (cs > 0 && cs <= 8) {
-      uint64_t c = (abit / (cs * 8)) * cs;
-      if (abit - c * 8 + f.bitsize <= cs * 8) {
-        cofs = c;
-        bpos = abit - c * 8;
-      }
-    }
-    lua_pushinteger(L, (lua_Integer)cofs);
-    lua_pushinteger(L, (lua_Integer)bpos);
+    lua_pushinteger(L, (lua_Integer)f.bitpos);
     lua_pushinteger(L, (lua_Integer)f.bitsize);
     return 3;
   }
-  lua_pushinteger(L, (lua_Integer)f.offset);
   return 1;
 }
 
-/* ffi.istype: qualifiers ignored; a struct type accepts pointers to it. */
+/* ffi.istype: qualifiers of the value ignored, pointers by the pointer rules
+** (qualifiers may be added, void * is not special); a struct type accepts
+** pointers to it. */
 static int cdata_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
   const CType *x, *y;
   if (a == b) return 1;
@@ -1396,7 +1405,9 @@ static int cdata_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
   if (x->kind != y->kind || x->size != y->size || depth > 16)
     return 0;
   switch (x->kind) {
-  case CT_PTR: case CT_REF:
+  case CT_PTR: case CT_REF:         /* the value may not lose qualifiers */
+    if (depth == 0 && (y->flags & ~x->flags & CTF_QUALS))
+      return 0;
     return cdata_sametype(S, x->child, y->child, depth + 1);
   case CT_ARRAY: case CT_VECTOR:
     return x->count == y->count &&
@@ -1410,7 +1421,7 @@ static int cdata_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
 }
 
 int cdata_ffi_istype(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctype(L, S, 1, NULL);
+  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "istype");
   CData *cd = lua_type(L, 2) == LUA_TUSERDATA ? cdata_test(L, S, 2) : NULL;
   int r = 0;
   if (cd != NULL) {
@@ -1521,8 +1532,8 @@ int cdata_ffi_fill(lua_State *L, CTState *S) {
   return 0;
 }
 
-/* ffi.tonumber: numbers of every kind (complex: the real part), pointers
-** as their address; other cdata give nil; Lua values as tonumber(v). */
+/* ffi.tonumber: numbers of every kind (complex: the real part); pointers
+** and aggregates give nil; Lua values as tonumber(v [, base]). */
 int cdata_ffi_tonumber(lua_State *L, CTState *S) {
   CData *cd = lua_type(L, 1) == LUA_TUSERDATA ? cdata_test(L, S, 1) : NULL;
   if (cd != NULL) {
@@ -1543,10 +1554,7 @@ int cdata_ffi_tonumber(lua_State *L, CTState *S) {
       cconv_tolua(L, S, eid, cdata_ptr(cd), 0);
       return 1;
     }
-    case CT_PTR:
-      lua_pushinteger(L, (lua_Integer)(uintptr_t)cdata_addr(S, cd));
-      return 1;
-    default:
+    default:                        /* pointers and aggregates: nil, as LuaJIT */
       lua_pushnil(L);
       return 1;
     }

@@ -83,26 +83,31 @@ static int lcffi_isnull(lua_State *L) {
   return 1;
 }
 
-/* ffi.abi(param): facts about the ABI this module was built for. */
+/* ffi.abi(param): facts about the ABI this module was built for; false for
+** a parameter it does not know, as LuaJIT answers. */
 static int lcffi_abi(lua_State *L) {
-  static const char *const params[] = {
-    "32bit", "64bit", "le", "be", "fpu", "softfp", "hardfp", "eabi", "win",
-    "uwp", "gc64", NULL
-  };
-  const uint16_t one = 1;
-  int le = *(const uint8_t *)&one == 1;
-  int r = 0;
-  switch (luaL_checkoption(L, 1, NULL, params)) {
-    case 0: r = sizeof(void *) == 4; break;
-    case 1: r = sizeof(void *) == 8; break;
-    case 2: r = le; break;
-    case 3: r = !le; break;
-    case 4: r = 1; break;
-#if defined(__aarch64__) || defined(__ARM_PCS_VFP)
-    case 6: r = 1; break;
+  static const char *const yes[] = {
+#if UINTPTR_MAX == 0xffffffffffffffffu
+    "64bit",
+#else
+    "32bit",
 #endif
-    default: r = 0; break;
-  }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    "be",
+#else
+    "le",
+#endif
+#if defined(__SOFTFP__)
+    "softfp",
+#else
+    "fpu", "hardfp",
+#endif
+    NULL
+  };
+  const char *p = luaL_checkstring(L, 1);
+  int i, r = 0;
+  for (i = 0; yes[i] != NULL; i++)
+    if (strcmp(p, yes[i]) == 0) r = 1;
   lua_pushboolean(L, r);
   return 1;
 }
