@@ -205,6 +205,60 @@ void tl_reset_globals(void);
 int snprintf(char *buf, size_t n, const char *fmt, ...);
 int close(int fd);
 size_t strlen(const char *s);
+long strtol(const char *s, char **end, int base);
+]]
+
+ffi.cdef [[
+typedef struct tl_vec2f { float x, y; } tl_vec2f;
+typedef struct tl_onedouble { double d; } tl_onedouble;
+typedef struct tl_onefloat { float f; } tl_onefloat;
+typedef struct tl_onechar { char c; } tl_onechar;
+typedef struct tl_ldstruct { long double v; int tag; } tl_ldstruct;
+typedef struct tl_float4 { float v[4]; } tl_float4;
+#pragma pack(push, 1)
+typedef struct tl_packed { char c; int i; short s; } tl_packed;
+#pragma pack(pop)
+typedef struct tl_bits { unsigned a : 4, b : 4; int c; } tl_bits;
+typedef struct tl_named { const char *name; int len; } tl_named;
+typedef struct tl_ops { int (*op)(int, int); int bias; } tl_ops;
+enum tl_bigenum { TL_BIG_LOW = 1, TL_BIG_HIGH = 0x80000000 };
+
+tl_vec2f tl_vec2f_make(float x, float y);
+double tl_vec2f_sum(tl_vec2f v);
+tl_onedouble tl_onedouble_make(double d);
+double tl_onedouble_get(tl_onedouble o);
+tl_onefloat tl_onefloat_make(float f);
+double tl_onefloat_get(tl_onefloat o);
+tl_onechar tl_onechar_make(int c);
+int tl_onechar_get(tl_onechar o);
+tl_ldstruct tl_ldstruct_make(double v, int tag);
+double tl_ldstruct_sum(tl_ldstruct s);
+tl_float4 tl_float4_make(float a, float b, float c, float d);
+double tl_float4_sum(tl_float4 f);
+tl_packed tl_packed_make(int c, int i, int s);
+int tl_packed_sum(tl_packed p);
+int tl_packed_size(void);
+tl_bits tl_bits_make(unsigned a, unsigned b, int c);
+int tl_bits_sum(tl_bits x);
+tl_named tl_named_make(int which);
+tl_ops tl_ops_make(int bias);
+int tl_ops_apply(tl_ops o, int a, int b);
+int tl_point_after_ints(int a, int b, int c, int d, int e, int f, tl_point p, int g);
+double tl_vec2_after_doubles(double a, double b, double c, double d, double e,
+                             double f, double g, double h, tl_vec2 v, double i);
+int tl_points4(tl_point a, tl_point b, tl_point c, tl_point d);
+tl_point *tl_global_point_ptr(void);
+void tl_strdup_out(const char *s, char **out);
+void tl_free(void *p);
+enum tl_bigenum tl_bigenum_high(void);
+int tl_bigenum_is_high(enum tl_bigenum e);
+long long tl_sum20ll(long long a1, long long a2, long long a3, long long a4,
+                     long long a5, long long a6, long long a7, long long a8,
+                     long long a9, long long a10, long long a11, long long a12,
+                     long long a13, long long a14, long long a15, long long a16,
+                     long long a17, long long a18, long long a19, long long a20);
+double tl_vsumd_after8(double a, double b, double c, double d, double e,
+                       double f, double g, double h, int n, ...);
 ]]
 
 local lib = ffi.load(LIBPATH)
@@ -367,6 +421,12 @@ describe("integer arguments and results", function()
     assert.equal("integer", math.type(r))
     assert.equal(5, r)
     assert.equal(6, lib.tl_next_color(5))
+  end)
+
+  it("an enum with unsigned constants", function()
+    assert.equal(0x80000000, lib.tl_bigenum_high())
+    assert.equal(1, lib.tl_bigenum_is_high("TL_BIG_HIGH"))
+    assert.equal(1, lib.tl_bigenum_is_high(0x80000000))
   end)
 
   it("an unknown enum constant name is an error", function()
@@ -577,6 +637,13 @@ describe("pointer and array arguments", function()
     assert.is_nil(lib.tl_return_null_int())
     assert.is_nil(lib.tl_point_null())
     assert.is_nil(lib.tl_str_or_null(0))
+  end)
+
+  it("a char ** out parameter", function()
+    local out = ffi.new("char *[1]")
+    lib.tl_strdup_out("copied", out)
+    assert.equal("copied", ffi.string(out[0]))
+    lib.tl_free(out[0])
   end)
 
   it("a non-NULL char pointer result is a cdata", function()
@@ -805,6 +872,100 @@ describe("structs and unions by value", function()
       lib.tl_struct_mix(ffi.new("tl_point", 1, 2), 2.0, ffi.new("tl_vec2", 3, 4), 5))
   end)
 
+  it("two floats (one vector register)", function()
+    local v = lib.tl_vec2f_make(1.5, 2.5)
+    assert.equal(1.5, v.x)
+    assert.equal(2.5, v.y)
+    assert.equal(26.5, lib.tl_vec2f_sum(v))
+  end)
+
+  it("single-member structs", function()
+    assert.equal(0.1, lib.tl_onedouble_make(0.1).d)
+    assert.equal(2.5, lib.tl_onedouble_get(ffi.new("tl_onedouble", 2.5)))
+    assert.equal(1.25, lib.tl_onefloat_make(1.25).f)
+    assert.equal(1.25, lib.tl_onefloat_get(ffi.new("tl_onefloat", 1.25)))
+    assert.equal(65, lib.tl_onechar_make(65).c)
+    assert.equal(65, lib.tl_onechar_get(ffi.new("tl_onechar", 65)))
+  end)
+
+  it("a struct with a long double member", function()
+    local s = lib.tl_ldstruct_make(2.5, 3)
+    assert.equal(2.5, s.v)
+    assert.equal(3, s.tag)
+    assert.equal(3002.5, lib.tl_ldstruct_sum(s))
+  end)
+
+  it("a struct holding float[4]", function()
+    local f = lib.tl_float4_make(1, 2, 3, 4)
+    assert.equal(4, f.v[3])
+    assert.equal(4321, lib.tl_float4_sum(f))
+    assert.equal(4321, lib.tl_float4_sum(ffi.new("tl_float4", { { 1, 2, 3, 4 } })))
+  end)
+
+  it("a packed struct has C's size", function()
+    assert.equal(lib.tl_packed_size(), ffi.sizeof("tl_packed"))
+  end)
+
+  it("a packed struct by value", function()
+    local p = lib.tl_packed_make(1, 2, 3)
+    assert.equal(1, p.c)
+    assert.equal(2, p.i)
+    assert.equal(3, p.s)
+    assert.equal(321, lib.tl_packed_sum(p))
+    assert.equal(321, lib.tl_packed_sum(ffi.new("tl_packed", 1, 2, 3)))
+  end)
+
+  it("a struct with bitfields by value", function()
+    local b = lib.tl_bits_make(3, 9, 7)
+    assert.equal(3, b.a)
+    assert.equal(9, b.b)
+    assert.equal(7, b.c)
+    assert.equal(3 + 900 + 70000, lib.tl_bits_sum(b))
+    assert.equal(3 + 900 + 70000, lib.tl_bits_sum(ffi.new("tl_bits", 3, 9, 7)))
+  end)
+
+  it("a struct with a pointer member", function()
+    local n = lib.tl_named_make(1)
+    assert.equal("named", ffi.string(n.name))
+    assert.equal(5, n.len)
+  end)
+
+  it("a NULL pointer member reads as nil", function()
+    assert.is_nil(lib.tl_named_make(0).name)
+  end)
+
+  it("a struct with a function pointer member", function()
+    local o = lib.tl_ops_make(100)
+    assert.equal(5, o.op(2, 3))
+    assert.equal(105, lib.tl_ops_apply(o, 2, 3))
+  end)
+
+  it("a small struct after the integer registers are full", function()
+    assert.equal(21 + 700 + 8000 + 90000,
+      lib.tl_point_after_ints(1, 2, 3, 4, 5, 6, ffi.new("tl_point", 7, 8), 9))
+  end)
+
+  it("a double struct after the vector registers are full", function()
+    assert.equal(36 + 900 + 10000 + 110000,
+      lib.tl_vec2_after_doubles(1, 2, 3, 4, 5, 6, 7, 8, ffi.new("tl_vec2", 9, 10), 11))
+  end)
+
+  it("four small structs", function()
+    local P = ffi.typeof("tl_point")
+    assert.equal(1 + 4 + 9 + 16 + 10 * 10,
+      lib.tl_points4(P(1, 1), P(2, 2), P(3, 3), P(4, 4)))
+  end)
+
+  it("a pointer to a C struct reads and writes C memory", function()
+    lib.tl_reset_globals()
+    local p = lib.tl_global_point_ptr()
+    assert.is_true(ffi.istype("tl_point *", p))
+    assert.equal(10, p.x)
+    p.y = 5
+    assert.equal(5, lib.tl_global_point_ptr().y)
+    lib.tl_reset_globals()
+  end)
+
   it("the wrong struct type is an error", function()
     assert_fails(function() lib.tl_point_sum(ffi.new("tl_vec2")) end,
       "bad argument #1 to 'tl_point_sum'", "struct tl_point")
@@ -853,6 +1014,12 @@ describe("many arguments", function()
     assert.equal(7 * 255, lib.tl_widths(0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, false))
   end)
 
+  it("twenty long longs", function()
+    local args, want = {}, 0
+    for i = 1, 20 do args[i] = i * 1000003; want = want + i * args[i] end
+    assert.equal(want, lib.tl_sum20ll(table.unpack(args)))
+  end)
+
   it("eight pointers", function()
     local p = {}
     for i = 1, 8 do p[i] = ffi.new("int[1]", i) end
@@ -879,6 +1046,10 @@ describe("variadic functions", function()
     assert.equal(3.75, lib.tl_vsumd(2, 1.5, 2.25))
     assert.equal(5.5, lib.tl_vsumd(11, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5,
                                    0.5, 0.5, 0.5))
+  end)
+
+  it("variadic doubles after eight fixed doubles", function()
+    assert.equal(36 + 150 + 500, lib.tl_vsumd_after8(1, 2, 3, 4, 5, 6, 7, 8, 2, 1.5, 2.5))
   end)
 
   it("an integer read as int", function()
@@ -1048,6 +1219,19 @@ describe("errno", function()
   it("errno from libc", function()
     assert.equal(-1, C.close(-1))
     assert.equal(9, ffi.errno())   -- EBADF
+  end)
+
+  it("errno from strtol overflow", function()
+    ffi.errno(0)
+    assert.equal(math.maxinteger, C.strtol("99999999999999999999999", nil, 10))
+    assert.equal(34, ffi.errno())   -- ERANGE
+  end)
+
+  it("a char ** out parameter of libc", function()
+    local endp = ffi.new("char *[1]")
+    local s = "123abc"
+    assert.equal(123, C.strtol(s, endp, 10))
+    assert.equal("abc", ffi.string(endp[0]))
   end)
 
   it("a non-number is an error", function()
@@ -1234,6 +1418,37 @@ describe("function pointers and function cdata", function()
     assert.equal(3, C.strlen("abc"))
     assert.equal(ffi.typeof("size_t (const char *)"), ffi.typeof(C.strlen))
     assert.equal(3, ffi.cast("size_t (*)(const char *)", C.strlen)("abc"))
+  end)
+end)
+
+describe("calls from Lua contexts", function()
+  it("inside a coroutine", function()
+    local co = coroutine.wrap(function(a)
+      local b = coroutine.yield(lib.tl_add(a, 1))
+      return lib.tl_add(b, 1)
+    end)
+    assert.equal(11, co(10))
+    assert.equal(21, co(20))
+  end)
+
+  it("argument errors inside a coroutine", function()
+    local co = coroutine.create(function() return lib.tl_add(1, "x") end)
+    local ok, err = coroutine.resume(co)
+    assert.is_false(ok)
+    assert.matches("bad argument #2 to 'tl_add' (cannot convert 'string' to 'int')",
+      err, 1, true)
+  end)
+
+  it("as the target of pcall", function()
+    assert.same({ true, 5 }, { pcall(lib.tl_add, 2, 3) })
+    local ok, err = pcall(lib.tl_add, 2)
+    assert.is_false(ok)
+    assert.matches("wrong number of arguments for 'tl_add'", err, 1, true)
+  end)
+
+  it("through string.gsub as a callback-free C closure", function()
+    local r = ("1 2 3"):gsub("%d", function(d) return lib.tl_twice(tonumber(d)) end)
+    assert.equal("2 4 6", r)
   end)
 end)
 

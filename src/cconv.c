@@ -367,8 +367,11 @@ static void cconv_ct(lua_State *L, CTState *S, CTypeID did, void *dst,
       cconv_store(S, d, dst, &v);
       return;
     }
-    if ((flags & CCF_CAST) && d->kind != CT_FLOAT && !ctype_isrecord(s) &&
-        cconv_addrof(s, src, &p)) {         /* pointer/array/function address */
+    /* Under a cast, addresses become integers; a record's address only a
+    ** pointer-sized one (ffi.cast("uintptr_t", s), never "int"). */
+    if ((flags & CCF_CAST) && d->kind != CT_FLOAT &&
+        (!ctype_isrecord(s) || d->size == sizeof(void *)) &&
+        cconv_addrof(s, src, &p)) {
       cconv_storeaddr(S, d, dst, p, flags);
       return;
     }

@@ -17,6 +17,10 @@
 
 #define CFFI_EXPORT __attribute__((visibility("default")))
 
+/* Everything declared after this is internal, whatever flags a build uses
+** (the rock's builtin build passes no -fvisibility). */
+#pragma GCC visibility push(hidden)
+
 typedef uint32_t CTypeID;          /* index into the type table; 0 = none */
 
 /* ======================================================================
@@ -457,6 +461,8 @@ enum {
   CFFI_T__N
 };
 void cffi_pushtable(lua_State *L, CTState *S, int k);  /* pushes CFFI_KEY(S, k) */
+
+#pragma GCC visibility pop
 
 int luaopen_cffi(lua_State *L) CFFI_EXPORT;
 

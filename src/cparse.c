@@ -65,12 +65,7 @@ static const struct { const char *s; size_t len; int tok; } lex_kw[] = {
 };
 
 /* Value types of constant expressions: bit 0 unsigned, bit 1 64-bit. */
-#define VT_UNS  1
-#define VT_64   2
-#define VT_INT  0
-#define VT_UINT 1
-#define VT_I64  2
-#define VT_U64  3
+enum { VT_INT, VT_UINT, VT_I64, VT_U64, VT_UNS = 1, VT_64 = 2 };
 
 typedef struct CPVal { int64_t v; int t; } CPVal;
 
@@ -94,11 +89,7 @@ typedef struct CPAttr {
   const char *sym;     /* __asm__("sym"), interned */
 } CPAttr;
 
-/* Storage classes. */
-#define SC_TYPEDEF 1u
-#define SC_EXTERN  2u
-#define SC_STATIC  4u
-#define SC_OTHER   8u
+enum { SC_TYPEDEF = 1, SC_EXTERN = 2, SC_STATIC = 4, SC_OTHER = 8 };  /* storage */
 
 typedef struct CPSpec {
   CTypeID id;          /* base type; 0 while only specifier words were seen */
@@ -281,35 +272,26 @@ static void lex_number(CPState *P, CPTok *t) {
 
 /* One (possibly escaped) character of a literal; *p is advanced. */
 static unsigned lex_escape(CPState *P, const char **pp, int *bad) {
-  const char *p = *pp, *e = P->end;
+  static const char esc[] = "ntrabfv", val[] = "\n\t\r\a\b\f\v";
+  const char *p = *pp, *e = P->end, *k;
   unsigned c;
   int i;
   if (*p != '\\') { *pp = p + 1; return (unsigned char)*p; }
   if (++p >= e) { *pp = p; return 0; }
-  switch (*p) {
-  case 'n': c = '\n'; break;
-  case 't': c = '\t'; break;
-  case 'r': c = '\r'; break;
-  case 'a': c = '\a'; break;
-  case 'b': c = '\b'; break;
-  case 'f': c = '\f'; break;
-  case 'v': c = '\v'; break;
-  case 'x':
+  if ((k = memchr(esc, *p, 7)) != NULL) c = (unsigned char)val[k - esc];
+  else if (*p == 'x') {
     for (c = 0, i = 0, p++; p < e && lex_digit(*p) >= 0 && lex_digit(*p) < 16; p++, i++)
       if ((c = c * 16 + (unsigned)lex_digit(*p)) > 255) *bad = 1, c = 0;
-    if (i == 0) *bad = 1;
+    *bad |= i == 0;
     *pp = p;
     return c;
-  default:
-    if (*p >= '0' && *p <= '7') {
-      for (c = 0, i = 0; i < 3 && p < e && *p >= '0' && *p <= '7'; p++, i++)
-        c = c * 8 + (unsigned)(*p - '0');
-      if (c > 255) *bad = 1;
-      *pp = p;
-      return c & 255;
-    }
-    c = (unsigned char)*p;
-  }
+  } else if (*p >= '0' && *p <= '7') {
+    for (c = 0, i = 0; i < 3 && p < e && *p >= '0' && *p <= '7'; p++, i++)
+      c = c * 8 + (unsigned)(*p - '0');
+    *bad |= c > 255;
+    *pp = p;
+    return c & 255;
+  } else c = (unsigned char)*p;
   *pp = p + 1;
   return c;
 }
@@ -590,7 +572,8 @@ static CPVal cparse_cast(CPState *P, CPVal v, CTypeID id) {
   return cparse_typedval(P, id, v.v);
 }
 
-static CPVal cparse_expr(CPState *P);
+static CPVal cparse_cond(CPState *P);
+#define cparse_expr cparse_cond
 static CPVal cparse_unary(CPState *P);
 static CTypeID cparse_typename(CPState *P);
 
@@ -814,7 +797,6 @@ static CPVal cparse_cond(CPState *P) {
   return c;
 }
 
-static CPVal cparse_expr(CPState *P) { return cparse_cond(P); }
 
 /* A non-negative count (array size, alignment, vector size). */
 static size_t cparse_count(CPState *P, const char *what) {
@@ -1079,54 +1061,73 @@ static void cparse_members(CPState *P) {
   }
 }
 
+/* The head of a struct/union/enum: keyword, attributes, tag.  Returns the
+** referenced (or forward-declared) type when no body follows; otherwise
+** 0, with '{' consumed and a new constant scope opened. */
+typedef struct CPTag {
+  int kind;
+  const char *tag;     /* not interned; NULL when anonymous */
+  size_t tlen;
+  CPTok ttok;          /* the tag (or keyword) for messages */
+  CPAttr attr;
+  uint32_t start, oldscope;
+} CPTag;
+
+static CTypeID cparse_taghead(CPState *P, CPTag *h, int kind) {
+  memset(h, 0, sizeof *h);
+  h->kind = kind;
+  h->ttok = P->tok;
+  cparse_next(P);
+  cparse_attrs(P, &h->attr);
+  if (P->tok.tok == TK_NAME || P->tok.tok == TK_PARAM) {
+    h->ttok = P->tok;
+    cparse_ident(P, &h->tag, &h->tlen);
+    cparse_attrs(P, &h->attr);
+  }
+  if (P->tok.tok != '{') {
+    if (!h->tag) cparse_errnear(P, "'{' expected");
+    return cparse_tagref(P, kind, h->tag, h->tlen, &h->ttok);
+  }
+  cparse_next(P);
+  h->start = P->nfl;
+  h->oldscope = P->scope;
+  P->scope = h->start;
+  return 0;
+}
+
+static void cparse_tagend(CPState *P, const CPTag *h) {
+  P->nfl = h->start;
+  P->scope = h->oldscope;
+}
+
 /* struct/union: reference, forward declaration or definition. */
 static CTypeID cparse_record(CPState *P, CPSpec *sp) {
   CTState *S = P->S;
-  int kind = P->tok.tok == TK_STRUCT ? CT_STRUCT : CT_UNION, complete;
-  const char *tag = NULL;
-  size_t tlen = 0;
-  CPTok ttok = P->tok;
-  CPAttr ra;
-  CTypeID id = 0, target;
-  uint32_t start, oldscope;
+  CPTag h;
+  CTypeID id = cparse_taghead(P, &h, P->tok.tok == TK_STRUCT ? CT_STRUCT : CT_UNION), target;
+  int complete;
   char err[256];
-  memset(&ra, 0, sizeof ra);
-  ra.packed = sp->attr.packed;
-  ra.align = sp->attr.align;
-  cparse_next(P);
-  cparse_attrs(P, &ra);
-  if (P->tok.tok == TK_NAME || P->tok.tok == TK_PARAM) {
-    ttok = P->tok;
-    cparse_ident(P, &tag, &tlen);
-    cparse_attrs(P, &ra);
-  }
-  if (P->tok.tok != '{') {
-    if (!tag) cparse_errnear(P, "'{' expected");
-    return cparse_tagref(P, kind, tag, tlen, &ttok);
-  }
-  if (tag) id = cparse_tagref(P, kind, tag, tlen, &ttok);
-  cparse_next(P);
-  start = P->nfl;
-  oldscope = P->scope;
-  P->scope = start;
+  if (id) return id;
+  if (h.tag) id = cparse_tagref(P, h.kind, h.tag, h.tlen, &h.ttok);
   cparse_members(P);
   cparse_next(P);
-  cparse_attrs(P, &ra);
+  cparse_attrs(P, &h.attr);
+  if (sp->attr.packed) h.attr.packed = 1;
+  if (sp->attr.align > h.attr.align) h.attr.align = sp->attr.align;
   /* A complete record is redefined into a scratch one, then compared. */
   complete = id && !(ctype_get(S, id)->flags & CTF_INCOMPLETE);
-  target = id && !complete ? id : ctype_newrecord(S, kind, NULL);
+  target = id && !complete ? id : ctype_newrecord(S, h.kind, NULL);
   if (!target) cparse_oom(P);
-  if (ctype_setfields(S, target, P->nfl > start ? P->fl + start : NULL, P->nfl - start,
-                      S->pack, ra.align, ra.packed ? CTF_PACKED : 0, err))
-    cparse_err(P, &ttok, 0, "%s", err);
+  if (ctype_setfields(S, target, P->nfl > h.start ? P->fl + h.start : NULL,
+                      P->nfl - h.start, S->pack, h.attr.align,
+                      h.attr.packed ? CTF_PACKED : 0, err))
+    cparse_err(P, &h.ttok, 0, "%s", err);
   if (complete && !cparse_samerec(S, ctype_get(S, id), ctype_get(S, target), 0))
-    cparse_err(P, &ttok, 0, "redefinition of '%s %.*s'", cparse_kindname(kind),
-               (int)tlen, tag);
-  if (!id) id = target;
-  P->nfl = start;
-  P->scope = oldscope;
-  sp->anonrec = tag == NULL;
-  return id;
+    cparse_err(P, &h.ttok, 0, "redefinition of '%s %.*s'", cparse_kindname(h.kind),
+               (int)h.tlen, h.tag);
+  cparse_tagend(P, &h);
+  sp->anonrec = h.tag == NULL;
+  return id ? id : target;
 }
 
 static int cparse_sameconsts(CTState *S, CTypeID id, const CField *c, uint32_t n) {
@@ -1140,47 +1141,23 @@ static int cparse_sameconsts(CTState *S, CTypeID id, const CField *c, uint32_t n
   return 1;
 }
 
-/* enum: constants are declared globally (also from inside a struct). */
-static CTypeID cparse_enum(CPState *P) {
-  CTState *S = P->S;
-  const char *tag = NULL;
-  size_t tlen = 0;
-  CPTok ttok = P->tok;
-  CPAttr ra;
-  CTypeID id = 0;
-  uint32_t start, oldscope, n, i;
+/* The constants of an enum body, pushed on the field stack. */
+static void cparse_enumbody(CPState *P, CPAttr *a) {
   int64_t next = 0;
-  int reuse = 0;
-  char err[256];
-  memset(&ra, 0, sizeof ra);
-  cparse_next(P);
-  cparse_attrs(P, &ra);
-  if (P->tok.tok == TK_NAME || P->tok.tok == TK_PARAM) {
-    ttok = P->tok;
-    cparse_ident(P, &tag, &tlen);
-    cparse_attrs(P, &ra);
-  }
-  if (P->tok.tok != '{') {
-    if (!tag) cparse_errnear(P, "'{' expected");
-    return cparse_tagref(P, CT_ENUM, tag, tlen, &ttok);
-  }
-  cparse_next(P);
-  start = P->nfl;
-  oldscope = P->scope;
-  P->scope = start;
+  uint32_t i;
   while (P->tok.tok != '}') {
     CPTok nt = P->tok;
     const char *s, *name;
     size_t len;
     CField *f;
     cparse_ident(P, &s, &len);
-    cparse_attrs(P, &ra);
+    cparse_attrs(P, a);
     if (P->tok.tok == '=') {
       cparse_next(P);
       next = cparse_expr(P).v;
     }
     name = cparse_intern(P, s, len);
-    for (i = start; i < P->nfl; i++)
+    for (i = P->scope; i < P->nfl; i++)
       if (strcmp(P->fl[i].name, name) == 0)
         cparse_err(P, &nt, 0, "redefinition of '%s'", name);
     f = cparse_pushfield(P);
@@ -1193,30 +1170,42 @@ static CTypeID cparse_enum(CPState *P) {
     cparse_next(P);
   }
   cparse_skip(P, '}');
-  cparse_attrs(P, &ra);
-  n = P->nfl - start;
-  if (tag) {              /* a complete enum may only be repeated */
-    id = cparse_tagref(P, CT_ENUM, tag, tlen, &ttok);
+  cparse_attrs(P, a);
+}
+
+/* enum: constants are declared globally (also from inside a struct). */
+static CTypeID cparse_enum(CPState *P) {
+  CTState *S = P->S;
+  CPTag h;
+  CTypeID id = cparse_taghead(P, &h, CT_ENUM);
+  const CField *c;
+  uint32_t n, i;
+  int reuse = 0;
+  char err[256];
+  if (id) return id;
+  cparse_enumbody(P, &h.attr);
+  c = P->fl + h.start;
+  n = P->nfl - h.start;
+  if (h.tag) {            /* a complete enum may only be repeated */
+    id = cparse_tagref(P, CT_ENUM, h.tag, h.tlen, &h.ttok);
     reuse = !(ctype_get(S, id)->flags & CTF_INCOMPLETE);
-    if (reuse && !cparse_sameconsts(S, id, P->fl + start, n))
-      cparse_err(P, &ttok, 0, "redefinition of 'enum %.*s'", (int)tlen, tag);
+    if (reuse && !cparse_sameconsts(S, id, c, n))
+      cparse_err(P, &h.ttok, 0, "redefinition of 'enum %.*s'", (int)h.tlen, h.tag);
   } else if (n) {         /* an identical anonymous enum is reused */
-    const CName *o = ctype_lookup(S, P->fl[start].name, strlen(P->fl[start].name));
+    const CName *o = ctype_lookup(S, c[0].name, strlen(c[0].name));
     if (o && o->kind == CN_CONST && ctype_get(S, o->type)->kind == CT_ENUM &&
-        !ctype_get(S, o->type)->name && cparse_sameconsts(S, o->type, P->fl + start, n))
+        !ctype_get(S, o->type)->name && cparse_sameconsts(S, o->type, c, n))
       id = o->type, reuse = 1;
   }
   if (!reuse) {
     if (!id && (id = ctype_newrecord(S, CT_ENUM, NULL)) == 0) cparse_oom(P);
-    if (ctype_setenum(S, id, n ? P->fl + start : NULL, n, err))
-      cparse_err(P, &ttok, 0, "%s", err);
+    if (ctype_setenum(S, id, n ? c : NULL, n, err)) cparse_err(P, &h.ttok, 0, "%s", err);
   }
   for (i = 0; i < n; i++) {
-    const CField *f = &P->fl[start + i];
-    cparse_declare(P, &ttok, f->name, CN_CONST, id, 0, f->value, NULL);
+    c = P->fl + h.start + i;
+    cparse_declare(P, &h.ttok, c->name, CN_CONST, id, 0, c->value, NULL);
   }
-  P->nfl = start;
-  P->scope = oldscope;
+  cparse_tagend(P, &h);
   return id;
 }
 

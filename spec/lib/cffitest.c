@@ -322,6 +322,83 @@ TL_API int64_t tl_du_get_int(tl_du u) { return u.i; }
 TL_API double tl_struct_mix(tl_point p, double s, tl_vec2 v, int k)
 { return (p.x + 10 * p.y) * s + v.x * 100 + v.y * 1000 + k; }
 
+/* More struct classes: one float pair (one SSE register), single-member
+** structs, a long double member (x87 class: memory), a float[4] array,
+** packed and bitfield layouts, a pointer member, a function pointer member. */
+typedef struct tl_vec2f { float x, y; } tl_vec2f;
+typedef struct tl_onedouble { double d; } tl_onedouble;
+typedef struct tl_onefloat { float f; } tl_onefloat;
+typedef struct tl_onechar { char c; } tl_onechar;
+typedef struct tl_ldstruct { long double v; int tag; } tl_ldstruct;
+typedef struct tl_float4 { float v[4]; } tl_float4;
+#pragma pack(push, 1)
+typedef struct tl_packed { char c; int i; short s; } tl_packed;
+#pragma pack(pop)
+typedef struct tl_bits { unsigned a : 4, b : 4; int c; } tl_bits;
+typedef struct tl_named { const char *name; int len; } tl_named;
+typedef struct tl_ops { int (*op)(int, int); int bias; } tl_ops;
+
+TL_API tl_vec2f tl_vec2f_make(float x, float y) { tl_vec2f v = { x, y }; return v; }
+TL_API double tl_vec2f_sum(tl_vec2f v) { return v.x + 10.0 * v.y; }
+TL_API tl_onedouble tl_onedouble_make(double d) { tl_onedouble o = { d }; return o; }
+TL_API double tl_onedouble_get(tl_onedouble o) { return o.d; }
+TL_API tl_onefloat tl_onefloat_make(float f) { tl_onefloat o = { f }; return o; }
+TL_API double tl_onefloat_get(tl_onefloat o) { return o.f; }
+TL_API tl_onechar tl_onechar_make(int c) { tl_onechar o = { (char)c }; return o; }
+TL_API int tl_onechar_get(tl_onechar o) { return o.c; }
+TL_API tl_ldstruct tl_ldstruct_make(double v, int tag)
+{ tl_ldstruct r = { v, tag }; return r; }
+TL_API double tl_ldstruct_sum(tl_ldstruct s) { return (double)s.v + s.tag * 1000.0; }
+TL_API tl_float4 tl_float4_make(float a, float b, float c, float d)
+{ tl_float4 r = { { a, b, c, d } }; return r; }
+TL_API double tl_float4_sum(tl_float4 f)
+{ return f.v[0] + 10.0 * f.v[1] + 100.0 * f.v[2] + 1000.0 * f.v[3]; }
+TL_API tl_packed tl_packed_make(int c, int i, int s)
+{ tl_packed p = { (char)c, i, (short)s }; return p; }
+TL_API int tl_packed_sum(tl_packed p) { return p.c + 10 * p.i + 100 * p.s; }
+TL_API int tl_packed_size(void) { return (int)sizeof(tl_packed); }
+TL_API tl_bits tl_bits_make(unsigned a, unsigned b, int c)
+{ tl_bits r; r.a = a; r.b = b; r.c = c; return r; }
+TL_API int tl_bits_sum(tl_bits x) { return (int)x.a + 100 * (int)x.b + 10000 * x.c; }
+TL_API tl_named tl_named_make(int which)
+{ tl_named n = { which ? "named" : NULL, which ? 5 : 0 }; return n; }
+TL_API tl_ops tl_ops_make(int bias) { tl_ops o = { tl_add, bias }; return o; }
+TL_API int tl_ops_apply(tl_ops o, int a, int b) { return o.op(a, b) + o.bias; }
+
+/* Structs after the registers are full: they go on the stack whole. */
+TL_API int tl_point_after_ints(int a, int b, int c, int d, int e, int f,
+                               tl_point p, int g)
+{ return a + b + c + d + e + f + p.x * 100 + p.y * 1000 + g * 10000; }
+TL_API double tl_vec2_after_doubles(double a, double b, double c, double d,
+                                    double e, double f, double g, double h,
+                                    tl_vec2 v, double i)
+{ return a + b + c + d + e + f + g + h + v.x * 100 + v.y * 1000 + i * 10000; }
+/* Small struct arguments that fill the registers by themselves. */
+TL_API int tl_points4(tl_point a, tl_point b, tl_point c, tl_point d)
+{ return a.x + 2 * b.x + 3 * c.x + 4 * d.x + 10 * (a.y + b.y + c.y + d.y); }
+
+/* Pointer to a global struct, out parameter of pointer type. */
+TL_API tl_point *tl_global_point_ptr(void);
+TL_API void tl_strdup_out(const char *s, char **out)
+{
+  size_t n = strlen(s) + 1;
+  *out = malloc(n);
+  if (*out) memcpy(*out, s, n);
+}
+
+/* An enum whose constants need unsigned int. */
+enum tl_bigenum { TL_BIG_LOW = 1, TL_BIG_HIGH = 0x80000000u };
+TL_API enum tl_bigenum tl_bigenum_high(void) { return TL_BIG_HIGH; }
+TL_API int tl_bigenum_is_high(enum tl_bigenum e) { return e == TL_BIG_HIGH; }
+
+/* A value type for the metatype specs: money in cents. */
+typedef struct tl_money { long long cents; } tl_money;
+TL_API tl_money tl_money_make(long long cents) { tl_money m = { cents }; return m; }
+TL_API tl_money tl_money_add(tl_money a, tl_money b)
+{ tl_money m = { a.cents + b.cents }; return m; }
+TL_API int tl_money_cmp(tl_money a, tl_money b)
+{ return (a.cents > b.cents) - (a.cents < b.cents); }
+
 /* ---------------------------------------------------------------------
 ** Many arguments (some on the stack)
 ** --------------------------------------------------------------------- */
@@ -370,6 +447,19 @@ TL_API int tl_ptrs8(const int *a, const int *b, const int *c, const int *d,
                     const int *e, const int *f, const int *g, const int *h)
 { return *a + 2 * *b + 3 * *c + 4 * *d + 5 * *e + 6 * *f + 7 * *g + 8 * *h; }
 
+TL_API long long tl_sum20ll(long long a1, long long a2, long long a3,
+                            long long a4, long long a5, long long a6,
+                            long long a7, long long a8, long long a9,
+                            long long a10, long long a11, long long a12,
+                            long long a13, long long a14, long long a15,
+                            long long a16, long long a17, long long a18,
+                            long long a19, long long a20)
+{
+  return a1 + 2*a2 + 3*a3 + 4*a4 + 5*a5 + 6*a6 + 7*a7 + 8*a8 + 9*a9
+       + 10*a10 + 11*a11 + 12*a12 + 13*a13 + 14*a14 + 15*a15 + 16*a16
+       + 17*a17 + 18*a18 + 19*a19 + 20*a20;
+}
+
 /* ---------------------------------------------------------------------
 ** Varargs
 ** --------------------------------------------------------------------- */
@@ -416,6 +506,20 @@ TL_API double tl_vmix(const char *spec, ...)
     default: break;
     }
   }
+  va_end(ap);
+  return s;
+}
+
+/* Variadic doubles after eight fixed doubles: everything past the vector
+** registers goes on the stack. */
+TL_API double tl_vsumd_after8(double a, double b, double c, double d,
+                              double e, double f, double g, double h,
+                              int n, ...)
+{
+  va_list ap;
+  double s = a + b + c + d + e + f + g + h;
+  va_start(ap, n);
+  for (int i = 0; i < n; i++) s += (i + 1) * 100 * va_arg(ap, double);
   va_end(ap);
   return s;
 }
@@ -472,6 +576,7 @@ TL_API int (*tl_global_fn)(int) = tl_add1;
 TL_API int tl_global_alias_target = 1234;
 
 TL_API int tl_get_global_int(void) { return tl_global_int; }
+TL_API tl_point *tl_global_point_ptr(void) { return &tl_global_point; }
 TL_API double tl_get_global_double(void) { return tl_global_double; }
 TL_API int tl_global_array_sum(void) { return tl_sum_ints(tl_global_array, 8); }
 TL_API int tl_global_point_x(void) { return tl_global_point.x; }
