@@ -275,6 +275,34 @@ local function assert_fails(fn, ...)
   return err
 end
 
+-- Run a Lua script in a fresh interpreter (for calls that may crash);
+-- returns its output, ending with "[exit N]".
+local function run_lua(code)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(code)
+  f:close()
+  local cpath = os.getenv("CFFI_CPATH") or "./?.so"
+  local p = io.popen(("LUA_CPATH='%s;;' lua5.4 '%s' 2>&1; echo \"[exit $?]\"")
+                     :format(cpath, script))
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  return out
+end
+
+local PRELUDE = ([[
+local ffi = require "cffi"
+ffi.cdef [=[
+#pragma pack(push, 1)
+typedef struct tl_packed { char c; int i; short s; } tl_packed;
+#pragma pack(pop)
+tl_packed tl_packed_make(int c, int i, int s);
+int tl_packed_sum(tl_packed p);
+]=]
+local lib = ffi.load(%q)
+]]):format(LIBPATH)
+
 -- A Lua number rounded to float precision.
 local function f32(x)
   return (string.unpack("f", string.pack("f", x)))
@@ -589,6 +617,11 @@ describe("pointer and array arguments", function()
     lib.tl_double_out(d, 2.5)
     assert.equal(7, i[0])
     assert.equal(2.5, d[0])
+  end)
+
+  it("void * converts to other pointer types", function()
+    local a = ffi.new("int[2]", 1, 2)
+    assert.equal(3, lib.tl_sum_ints(ffi.cast("void *", a), 2))
   end)
 
   it("a pointer result is a cdata of the declared type", function()
@@ -906,13 +939,20 @@ describe("structs and unions by value", function()
     assert.equal(lib.tl_packed_size(), ffi.sizeof("tl_packed"))
   end)
 
-  it("a packed struct by value", function()
-    local p = lib.tl_packed_make(1, 2, 3)
-    assert.equal(1, p.c)
-    assert.equal(2, p.i)
-    assert.equal(3, p.s)
-    assert.equal(321, lib.tl_packed_sum(p))
-    assert.equal(321, lib.tl_packed_sum(ffi.new("tl_packed", 1, 2, 3)))
+  -- These run in a separate interpreter: a wrong ABI choice can crash.
+  it("a packed struct argument by value", function()
+    local out = run_lua(PRELUDE .. [[
+      print("sum", lib.tl_packed_sum(ffi.new("tl_packed", 1, 2, 3)))
+    ]])
+    assert.matches("sum\t321\n", out, 1, true)
+  end)
+
+  it("a packed struct result by value", function()
+    local out = run_lua(PRELUDE .. [[
+      local p = lib.tl_packed_make(1, 2, 3)
+      print("fields", p.c, p.i, p.s)
+    ]])
+    assert.matches("fields\t1\t2\t3\n", out, 1, true)
   end)
 
   it("a struct with bitfields by value", function()
@@ -1320,6 +1360,34 @@ describe("argument errors", function()
       "bad argument #2 to 'tl_add'", "cdata<struct tl_point>", "to 'int'")
   end)
 
+  it("a conversion error names the C function when called through a local", function()
+    local f = lib.tl_add
+    assert_fails(function() f(1, "x") end,
+      "bad argument #2 to 'tl_add' (cannot convert 'string' to 'int')")
+  end)
+
+  it("a conversion error names the C function when called by pcall", function()
+    local ok, err = pcall(lib.tl_add, 1, "x")
+    assert.is_false(ok)
+    assert.matches("bad argument #2 to 'tl_add' (cannot convert 'string' to 'int')",
+      err, 1, true)
+  end)
+
+  it("a const pointer does not convert to a non-const one", function()
+    assert_fails(function() lib.tl_strlen_nc(lib.tl_hello()) end,
+      "bad argument #1 to 'tl_strlen_nc' (cannot convert 'cdata<const char *>' to 'char *')")
+  end)
+
+  it("a scalar cdata is not a pointer", function()
+    assert_fails(function() lib.tl_sum_ints(ffi.new("int", 1), 1) end,
+      "bad argument #1 to 'tl_sum_ints' (cannot convert 'cdata<int>' to 'const int *')")
+  end)
+
+  it("a struct by value among variadic arguments is an error", function()
+    assert_fails(function() lib.tl_vsum(1, ffi.new("tl_point", 1, 2)) end,
+      "bad argument #2 to 'tl_vsum'", "struct tl_point")
+  end)
+
   it("an error in a later argument leaves no call made", function()
     lib.tl_set_errno(3)
     assert_fails(function() lib.tl_set_errno("x") end, "bad argument #1")
@@ -1370,6 +1438,10 @@ describe("function pointers and function cdata", function()
     assert.equal(1, lib.tl_is_add1(lib.tl_add1))
   end)
 
+  it("a Lua function passes as a function pointer (implicit callback)", function()
+    assert.equal(12, lib.tl_call_int(function(x) return x * 3 end, 4))
+  end)
+
   it("a cast function pointer passes as an argument", function()
     assert.equal(7, lib.tl_call_int2(ffi.cast("int (*)(int, int)", lib.tl_sub), 10, 3))
   end)
@@ -1387,12 +1459,12 @@ describe("function pointers and function cdata", function()
 
   it("calling a NULL function pointer is an error", function()
     local f = ffi.cast("int (*)(int)", 0)
-    assert_fails(function() f(1) end, "NULL")
+    assert_fails(function() f(1) end, "NULL pointer")
   end)
 
   it("calling a zero-initialised function pointer is an error", function()
     local f = ffi.new("tl_intfn")
-    assert_fails(function() f(1) end, "NULL")
+    assert_fails(function() f(1) end, "NULL pointer")
   end)
 
   it("a function pointer is pointer-sized", function()
@@ -1507,6 +1579,91 @@ describe("fast path and libffi path", function()
         return lib.tl_cdmul(ffi.new("complex double", 1, 2), ffi.new("complex double", 3, 4)).im
       end },
     { "varargs", 6, function() return lib.tl_vsum(3, 1, 2, 3) end },
+    { "varargs mixed", 22.5, function()
+        return lib.tl_vmix("ildsp", 1, 2, 0.5, "abcd", nil)
+      end },
+    { "varargs after eight doubles", 686, function()
+        return lib.tl_vsumd_after8(1, 2, 3, 4, 5, 6, 7, 8, 2, 1.5, 2.5)
+      end },
+    { "every width", 518, function()
+        return lib.tl_widths(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, true)
+      end },
+    { "sixteen mixed", 1496, function()
+        return lib.tl_mixed16(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+      end },
+    { "twelve long longs", 650, function()
+        return lib.tl_sum12ll(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+      end },
+    { "ten floats", 385, function()
+        return lib.tl_sum10f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+      end },
+    { "eight pointers", 204, function()
+        local p = {}
+        for i = 1, 8 do p[i] = ffi.new("int[1]", i) end
+        return lib.tl_ptrs8(p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8])
+      end },
+    { "struct of two doubles", 11, function()
+        return lib.tl_vec2_dot(lib.tl_vec2_make(1, 2), ffi.new("tl_vec2", 3, 4))
+      end },
+    { "struct of two floats", 26.5, function()
+        return lib.tl_vec2f_sum(lib.tl_vec2f_make(1.5, 2.5))
+      end },
+    { "struct int+float", 7, function()
+        return lib.tl_mixed_sum(lib.tl_mixed_make(2, 0.5))
+      end },
+    { "struct double+int64", 72.5, function()
+        return lib.tl_mixed2_sum(lib.tl_mixed2_make(2.5, 7))
+      end },
+    { "struct of three bytes", 0xfefdfc, function()
+        return lib.tl_rgb_pack(lib.tl_rgb_invert(lib.tl_rgb_make(1, 2, 3)))
+      end },
+    { "struct of three floats", 321, function()
+        return lib.tl_vec3f_sum(lib.tl_vec3f_make(1, 2, 3))
+      end },
+    { "nested struct", 12, function()
+        return lib.tl_rect_area(lib.tl_rect_make(0, 0, 3, 4))
+      end },
+    { "struct of float[4]", 4321, function()
+        return lib.tl_float4_sum(lib.tl_float4_make(1, 2, 3, 4))
+      end },
+    { "struct with long double", 3002.5, function()
+        return lib.tl_ldstruct_sum(lib.tl_ldstruct_make(2.5, 3))
+      end },
+    { "struct with bitfields", 70903, function()
+        return lib.tl_bits_sum(lib.tl_bits_make(3, 9, 7))
+      end },
+    { "struct with char[5]", 2, function()
+        return lib.tl_chars_len(lib.tl_chars_make("hi"))
+      end },
+    { "single-member structs", 3.5, function()
+        return lib.tl_onedouble_get(lib.tl_onedouble_make(2.25))
+             + lib.tl_onefloat_get(lib.tl_onefloat_make(1.25))
+      end },
+    { "large struct after six ints", 351, function()
+        return lib.tl_big_after_ints(1, 2, 3, 4, 5, 6, lib.tl_big_make(0))
+      end },
+    { "small struct on the stack", 98721, function()
+        return lib.tl_point_after_ints(1, 2, 3, 4, 5, 6, ffi.new("tl_point", 7, 8), 9)
+      end },
+    { "double struct on the stack", 120936, function()
+        return lib.tl_vec2_after_doubles(1, 2, 3, 4, 5, 6, 7, 8, ffi.new("tl_vec2", 9, 10), 11)
+      end },
+    { "unions", 0x3f800000, function()
+        return lib.tl_if_get_int(lib.tl_if_from_float(1.0))
+      end },
+    { "union of double and int64", 0x3ff0000000000000, function()
+        return lib.tl_du_get_int(lib.tl_du_from_double(1.0))
+      end },
+    { "complex float", 10, function()
+        return lib.tl_cfmul(ffi.new("complex float", 1, 2), ffi.new("complex float", 3, 4)).im
+      end },
+    { "struct with function pointer", 105, function()
+        return lib.tl_ops_apply(lib.tl_ops_make(100), 2, 3)
+      end },
+    { "errno", 33, function()
+        lib.tl_set_errno(33)
+        return ffi.errno()
+      end },
   }
 
   for _, c in ipairs(classes) do

@@ -56,6 +56,9 @@ double cbt_nest(double (*f)(struct cbt_nest));
 float cbt_arr(float (*f)(struct cbt_arr));
 int cbt_bits(int (*f)(struct cbt_bits));
 int cbt_union(union cbt_u (*f)(union cbt_u));
+long double cbt_ldbl(long double (*f)(long double), long double x);
+complex double cbt_cdbl(complex double (*f)(complex double), double re, double im);
+complex float cbt_cflt(complex float (*f)(complex float), float re, float im);
 ]]
 
 local lib = ffi.load("./spec/lib/libcffitest.so")
@@ -84,6 +87,15 @@ local function check_sorted(arr, n, sum)
     total = total + arr[i]
   end
   assert.equal(sum, total)
+end
+
+-- Errors with no position that carry a callback traceback: busted's
+-- error_matches would strip everything up to the traceback's first "file:N:".
+local function fails_with(fn, text)
+  local ok, err = pcall(fn)
+  assert.is_false(ok)
+  err = tostring(err)
+  assert.is_truthy(err:find(text, 1, true), ("%q not in %q"):format(text, err))
 end
 
 describe("callbacks", function()
@@ -192,6 +204,16 @@ describe("callbacks", function()
       lib.cbt_store(nil)
     end)
 
+    it("has no small limit on live callbacks", function()
+      local cbs = {}
+      for i = 1, 3000 do
+        cbs[i] = ffi.cast("int (*)(int, int)", function(a, b) return a + b + i end)
+      end
+      assert.equal(3003, lib.cbt_call_ii(cbs[3000], 1, 2))
+      assert.equal(4, lib.cbt_call_ii(cbs[1], 1, 2))
+      for i = 1, 3000 do cbs[i]:free() end
+    end)
+
     it("refuses variadic function types", function()
       assert.error_matches(function()
         ffi.cast("int (*)(int, ...)", function() return 0 end)
@@ -247,12 +269,12 @@ describe("callbacks", function()
     end)
 
     it("include conversion errors of the result", function()
-      assert.error_matches(function()
+      fails_with(function()
         lib.cbt_call_ii(function() return "x" end, 1, 2)
-      end, "cannot convert 'string' to 'int'", nil, true)
-      assert.error_matches(function()
+      end, "cannot convert 'string' to 'int'")
+      fails_with(function()
         lib.cbt_call_ii(function() end, 1, 2)
-      end, "cannot convert 'nil' to 'int'", nil, true)
+      end, "cannot convert 'nil' to 'int'")
     end)
 
     it("propagate through nested C calls and callbacks", function()
@@ -349,8 +371,10 @@ describe("callbacks", function()
     end)
 
     it("reuse a bounded set of closures", function()
+      -- freed closures are reused (FIFO), so the addresses seen are bounded
+      -- by the closures that ever existed, not by the functions passed
       local seen, distinct = {}, 0
-      for i = 1, 3000 do
+      for i = 1, 10000 do
         lib.cbt_store(function(x) return x + i end)
         local a = lib.cbt_stored_addr()
         if not seen[a] then
@@ -360,7 +384,7 @@ describe("callbacks", function()
         if i % 100 == 0 then collectgarbage() end
       end
       lib.cbt_store(nil)
-      assert.is_true(distinct < 400, distinct .. " closures")
+      assert.is_true(distinct < 5000, distinct .. " closures")
     end)
 
     it("keep one closure per function type", function()
@@ -431,9 +455,9 @@ describe("callbacks", function()
       assert.matches("attempt to yield across a C-call boundary", err, 1, true)
       assert.equal("dead", coroutine.status(co))
       -- and outside coroutines
-      assert.error_matches(function()
+      fails_with(function()
         lib.cbt_call_ii(function() coroutine.yield(1) return 0 end, 1, 2)
-      end, "attempt to yield", nil, true)
+      end, "attempt to yield")
       assert.equal(3, lib.cbt_call_ii(function(a, b) return a + b end, 1, 2))
     end)
 
@@ -471,6 +495,18 @@ describe("callbacks", function()
       assert.equal(3.0, lib.cbt_flt(function(x) assert.equal(1.5, x) return x * 2 end, 1.5))
       assert.equal(0.1 + 1, lib.cbt_dbl(function(x) return x + 1 end, 0.1))
       assert.equal(false, lib.cbt_bool(function(x) assert.equal(true, x) return not x end, true))
+    end)
+
+    it("pass long double and complex numbers", function()
+      assert.equal(2.5, lib.cbt_ldbl(function(x) return x * 2 end, 1.25))
+      local z = lib.cbt_cdbl(function(c)
+        return ffi.new("complex double", c.im, c.re)
+      end, 1.5, 2.5)
+      assert.same({ 2.5, 1.5 }, { z.re, z.im })
+      z = lib.cbt_cflt(function(c)
+        return ffi.new("complex float", c.im * 2, c.re * 2)
+      end, 1.5, 2.5)
+      assert.same({ 5.0, 3.0 }, { z.re, z.im })
     end)
 
     it("pass enums", function()

@@ -133,6 +133,22 @@ describe("arrays", function()
     assert.equal(0, #ffi.new("int[?]", 0))
   end)
 
+  it("# of a pointer or a struct is an error", function()
+    raises(function() return #ffi.new("int *") end, "attempt to get length of 'cdata<int *>'")
+    raises(function() return #ffi.new("struct da_pt") end,
+      "attempt to get length of 'cdata<struct da_pt>'")
+  end)
+
+  it("a name index on an array is an error", function()
+    local a = ffi.new("int[4]")
+    raises(function() return a.x end, "'int[4]' has no member named 'x'")
+  end)
+
+  it("a float index is truncated", function()
+    local a = ffi.new("int[4]", 10, 20, 30, 40)
+    assert.equal(20, a[1.5])
+  end)
+
   it("decay to pointers in arithmetic", function()
     local a = ffi.new("int[4]", 1, 2, 3, 4)
     local p = a + 1
@@ -145,6 +161,13 @@ describe("arrays", function()
     local s = ffi.new("struct da_all")
     s.arr = ffi.new("int[4]", 1, 2, 3, 4)
     assert.same({ 1, 2, 3, 4 }, elems(s.arr, 4))
+  end)
+
+  it("an array member can be assigned from a table", function()
+    -- LuaJIT converts a table to an array or struct wherever one is expected
+    local s = ffi.new("struct da_all")
+    s.arr = { 5, 6, 7, 8 }
+    assert.same({ 5, 6, 7, 8 }, elems(s.arr, 4))
   end)
 
   it("an array of another size cannot be assigned", function()
@@ -220,6 +243,22 @@ describe("pointers", function()
     assert.is_true(p == q)
     assert.is_true(p + 1 == q + 1)
     assert.is_false(p == q + 1)
+  end)
+
+  it("arithmetic on void * is an error", function()
+    local p = ffi.cast("void *", 16)
+    raises(function() return p + 1 end,
+      "attempt to perform arithmetic on 'cdata<void *>' and 'number'")
+  end)
+
+  it("the difference of unrelated pointer types is an error", function()
+    raises(function() return ffi.new("int *") - ffi.new("char *") end,
+      "attempt to perform arithmetic on 'cdata<int *>' and 'cdata<char *>'")
+  end)
+
+  it("arithmetic on a struct is an error", function()
+    raises(function() return ffi.new("struct da_pt") + 1 end,
+      "attempt to perform arithmetic on 'cdata<struct da_pt>' and 'number'")
   end)
 
   it("== never raises", function()
@@ -401,6 +440,14 @@ describe("references into parents", function()
     n.pts[0] = n.inner
     n.inner.x = 0
     assert.same({ 6, 7 }, { n.pts[0].x, n.pts[0].y })
+  end)
+
+  it("assigning a table to a struct member initializes it", function()
+    local n = ffi.new("struct da_nested")
+    n.inner = { 3, 4 }
+    assert.same({ 3, 4 }, { n.inner.x, n.inner.y })
+    n.pts[2] = { x = 5, y = 6 }
+    assert.same({ 5, 6 }, { n.pts[2].x, n.pts[2].y })
   end)
 
   it("assigning a struct of another type is an error", function()
@@ -721,6 +768,21 @@ describe("tostring", function()
     assert.equal("cdata<int (*)(int)>: NULL", tostring(ffi.new("int (*)(int)")))
   end)
 
+  it("of 64-bit integers shows the value with LL / ULL", function()
+    assert.equal("5LL", tostring(ffi.new("int64_t", 5)))
+    assert.equal("-7LL", tostring(ffi.new("int64_t", -7)))
+    assert.equal("18446744073709551615ULL", tostring(ffi.cast("uint64_t", -1)))
+  end)
+
+  it("of complex numbers shows the value", function()
+    assert.equal("1+2i", tostring(ffi.new("complex", 1, 2)))
+    assert.equal("1.5-0.5i", tostring(ffi.new("complex", 1.5, -0.5)))
+  end)
+
+  it("of a 32-bit integer shows type and address", function()
+    assert.matches("^cdata<int>: 0x%x+$", tostring(ffi.new("int", 5)))
+  end)
+
   it("of a struct", function()
     assert.matches("^cdata<struct da_pt>: 0x%x+$", tostring(ffi.new("struct da_pt")))
   end)
@@ -729,10 +791,11 @@ describe("tostring", function()
     assert.matches("^cdata<int%[4%]>: 0x%x+$", tostring(ffi.new("int[4]")))
   end)
 
-  it("of a reference shows the address inside the parent", function()
+  it("of a reference shows 'T &' and the address inside the parent", function()
+    -- as LuaJIT: its __tostring prints the reference type, "struct foo &"
     local n = ffi.new("struct da_nested")
     local want = addr(n) + ffi.offsetof("struct da_nested", "inner")
-    assert.equal(("cdata<struct da_pt>: 0x%x"):format(want), tostring(n.inner))
+    assert.equal(("cdata<struct da_pt &>: 0x%x"):format(want), tostring(n.inner))
   end)
 end)
 

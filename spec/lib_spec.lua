@@ -151,6 +151,25 @@ describe("ffi.load", function()
     assert.equal(3, c.strlen("abc"))
   end)
 
+  it("loads by a short name that only has versioned files (libX.so.N)", function()
+    -- pick a harmless library the loader cache lists only with a version
+    local p = io.popen("ldconfig -p 2>/dev/null")
+    local cache = p and p:read("a") or ""
+    if p then p:close() end
+    local pick
+    for _, n in ipairs({ "Xinerama", "Xmuu", "Xrandr", "Xi", "Xtst", "Xau",
+                         "Xdmcp", "uuid", "expat", "bz2", "lzma", "tinfo" }) do
+      local lib_ = "lib" .. n
+      if cache:find("\t" .. lib_ .. ".so.%d") and
+         not cache:find("\t" .. lib_ .. ".so ", 1, true) then
+        pick = n
+        break
+      end
+    end
+    if not pick then return pending("no library with only versioned names") end
+    assert.is_not_nil(ffi.load(pick))
+  end)
+
   it("loads by a full soname", function()
     local m = ffi.load("libm.so.6")
     assert.equal(0, m.sin(0))
@@ -211,6 +230,10 @@ describe("ffi.load", function()
 
   it("a table as name is an error", function()
     assert_fails(function() ffi.load({}) end, "bad argument #1")
+  end)
+
+  it("a fractional number as flags is an error", function()
+    assert_fails(function() ffi.load(LIBPATH, 3.5) end, "bad argument #2")
   end)
 
   it("a string as flags is an error", function()
@@ -560,6 +583,32 @@ describe("global variables", function()
     assert.equal(ffi.cast("void *", lib.tl_global_array), ffi.cast("void *", p))
   end)
 
+  it("a struct global has the struct's type and size", function()
+    assert.equal(ffi.typeof("tl_point"), ffi.typeof(lib.tl_global_point))
+    assert.equal(8, ffi.sizeof(lib.tl_global_point))
+  end)
+
+  it("ffi.addressof of a struct global", function()
+    local p = ffi.addressof(lib, "tl_global_point")
+    assert.is_true(ffi.istype("tl_point *", p))
+    assert.equal(10, p.x)
+    p.x = 12
+    assert.equal(12, lib.tl_global_point_x())
+  end)
+
+  it("a pointer global rejects a pointer of another type", function()
+    assert_fails(function() lib.tl_global_ptr = ffi.new("double[1]") end,
+      "cannot convert 'cdata<double[1]>' to 'int *'")
+  end)
+
+  it("ffi.addressof without a name is an error", function()
+    assert_fails(function() ffi.addressof(lib) end, "bad argument #2", "got no value")
+  end)
+
+  it("ffi.addressof of a non-library is an error", function()
+    assert_fails(function() ffi.addressof({}, "x") end, "bad argument #1")
+  end)
+
   it("ffi.addressof of an undeclared name is an error", function()
     assert_fails(function() ffi.addressof(lib, "tl_never_declared") end,
       "'tl_never_declared' is not declared")
@@ -684,6 +733,12 @@ describe("ffi.dlclose", function()
     local l = ffi.load(libcopy())
     ffi.dlclose(l)
     assert_fails(function() ffi.addressof(l, "tl_add") end, "has been closed")
+  end)
+
+  it("pairs over a closed library is an error", function()
+    local l = ffi.load(libcopy())
+    ffi.dlclose(l)
+    assert_fails(function() for _ in pairs(l) do end end, "has been closed")
   end)
 
   it("closing twice is an error", function()

@@ -44,6 +44,20 @@ struct mt_arr { int x; };
 struct mt_union_holder { int a[4]; };
 union mt_union { int i; float f; };
 struct mt_nonclose { int x; };
+struct mt_newidxtab { int x; };
+struct mt_inherit { int x; };
+struct mt_byctype { int x; };
+struct mt_ltnum { int v; };
+struct mt_gcreplace { int id; };
+typedef struct tl_money { long long cents; } tl_money;
+tl_money tl_money_make(long long cents);
+tl_money tl_money_add(tl_money a, tl_money b);
+int tl_money_cmp(tl_money a, tl_money b);
+typedef struct tl_handle { int id; } tl_handle;
+tl_handle tl_handle_make(int id);
+struct mt_gcowned { int id; };
+struct mt_gcouter { int a; struct mt_gcowned inner; };
+struct mt_gcnil { int id; };
 ]]
 
 local lib = ffi.load(LIBPATH)
@@ -163,6 +177,37 @@ describe("ffi.metatype", function()
     assert.is_nil(store.x)
   end)
 
+  it("__newindex as a table stores keys that are not fields", function()
+    local store = {}
+    local T = ffi.metatype("struct mt_newidxtab", { __newindex = store })
+    local o = T(1)
+    o.extra = "x"
+    o.x = 2
+    assert.equal("x", store.extra)
+    assert.equal(2, o.x)
+  end)
+
+  it("an __index table can inherit through its own metatable", function()
+    local base = { hello = function(o) return "hello " .. o.x end }
+    local methods = setmetatable({}, { __index = base })
+    local T = ffi.metatype("struct mt_inherit", { __index = methods })
+    assert.equal("hello 3", T(3):hello())
+  end)
+
+  it("accepts a ctype object", function()
+    local ct = ffi.typeof("struct mt_byctype")
+    local T = ffi.metatype(ct, { __index = { one = function() return 1 end } })
+    assert.equal(ct, T)
+    assert.equal(1, T(0):one())
+  end)
+
+  it("works on an anonymous struct type string", function()
+    local T = ffi.metatype("struct { int a, b; }", {
+      __index = { sum = function(o) return o.a + o.b end },
+    })
+    assert.equal(7, T(3, 4):sum())
+  end)
+
   it("arithmetic metamethods", function()
     local T
     local function v(o) return type(o) == "number" and o or o.v end
@@ -231,6 +276,25 @@ describe("ffi.metatype", function()
     assert.is_true(b > a)
     assert.is_true(b >= a)
     assert.is_false(b <= a)
+  end)
+
+  it("__lt and __le against a number", function()
+    local T = ffi.metatype("struct mt_ltnum", {
+      __lt = function(a, b)
+        local x = type(a) == "number" and a or a.v
+        local y = type(b) == "number" and b or b.v
+        return x < y
+      end,
+      __le = function(a, b)
+        local x = type(a) == "number" and a or a.v
+        local y = type(b) == "number" and b or b.v
+        return x <= y
+      end,
+    })
+    assert.is_true(T(1) < 5)
+    assert.is_false(5 < T(1))
+    assert.is_true(T(5) <= 5)
+    assert.is_true(2 <= T(5))
   end)
 
   it("__len", function()
@@ -340,17 +404,40 @@ describe("ffi.metatype", function()
     assert.equal(0x3f800000, u:bits())
   end)
 
+  it("structs returned by value from C get the metatype", function()
+    local Money
+    Money = ffi.metatype("tl_money", {
+      __add = function(a, b) return lib.tl_money_add(a, b) end,
+      __eq = function(a, b) return lib.tl_money_cmp(a, b) == 0 end,
+      __lt = function(a, b) return lib.tl_money_cmp(a, b) < 0 end,
+      __tostring = function(m) return ("%d.%02d"):format(m.cents // 100, m.cents % 100) end,
+      __index = { double = function(m) return m + m end },
+    })
+    local a = lib.tl_money_make(150)
+    local b = Money(275)
+    local c = a + b
+    assert.is_true(ffi.istype("tl_money", c))
+    assert.equal(425, c.cents)
+    assert.equal("4.25", tostring(c))
+    assert.equal("8.50", tostring(c:double()))
+    assert.is_true(a < b)
+    assert.is_true(c == Money(425))
+  end)
+
   it("cannot be set twice", function()
     ffi.metatype("struct mt_twice", {})
-    assert_fails(function() ffi.metatype("struct mt_twice", {}) end, "metatable")
+    assert_fails(function() ffi.metatype("struct mt_twice", {}) end,
+      "cannot change a protected metatable")
   end)
 
   it("cannot be set twice even with the same table", function()
-    assert_fails(function() ffi.metatype("struct mt_vec", {}) end, "metatable")
+    assert_fails(function() ffi.metatype("struct mt_vec", {}) end,
+      "cannot change a protected metatable")
   end)
 
   it("rejects a type that is not a struct or union", function()
-    assert_fails(function() ffi.metatype("int", {}) end, "bad argument #1")
+    assert_fails(function() ffi.metatype("int", {}) end,
+      "bad argument #1", "struct or union")
   end)
 
   it("rejects a metatable that is not a table", function()
@@ -392,6 +479,86 @@ describe("metatype __gc", function()
     keep = nil
     fullgc()
     assert.equal(1, n)
+  end)
+end)
+
+describe("metatype __gc and ffi.gc together", function()
+  it("ffi.gc replaces the metatype __gc for that object", function()
+    local log = {}
+    local T = ffi.metatype("struct mt_gcreplace", {
+      __gc = function(o) log[#log + 1] = "mt" .. o.id end,
+    })
+    do
+      local _ = T(1)
+      local _ = ffi.gc(T(2), function(o) log[#log + 1] = "gc" .. o.id end)
+    end
+    fullgc()
+    table.sort(log)
+    assert.same({ "gc2", "mt1" }, log)
+  end)
+end)
+
+describe("metatype __gc and ownership", function()
+  local log = {}
+  local T = ffi.metatype("struct mt_gcowned", {
+    __gc = function(o) log[#log + 1] = o.id end,
+  })
+
+  before_each(function()
+    fullgc()   -- objects left by the previous test go first
+    for i = #log, 1, -1 do log[i] = nil end
+  end)
+
+  it("a reference to a member does not run __gc", function()
+    do
+      local o = ffi.new("struct mt_gcouter")
+      o.inner.id = 7
+      local r = o.inner
+      assert.equal(7, r.id)
+    end
+    fullgc()
+    assert.same({}, log)
+  end)
+
+  it("a pointer to the struct does not run __gc", function()
+    local owner = T(9)
+    do local _ = ffi.cast("struct mt_gcowned *", owner) end
+    fullgc()
+    assert.same({}, log)
+    assert.equal(9, owner.id)
+  end)
+
+  it("a copy made by ffi.new has its own __gc", function()
+    local a = T(1)
+    do local _ = ffi.new("struct mt_gcowned", a) end
+    fullgc()
+    assert.same({ 1 }, log)
+    assert.equal(1, a.id)
+  end)
+
+  it("an array of the struct does not run __gc per element", function()
+    do local _ = ffi.new("struct mt_gcowned[2]", { { 1 }, { 2 } }) end
+    fullgc()
+    assert.same({}, log)
+  end)
+
+  it("a struct returned by value from C runs __gc", function()
+    local n = 0
+    ffi.metatype("tl_handle", { __gc = function(h) n = n + h.id end })
+    do local _ = lib.tl_handle_make(5) end
+    fullgc()
+    assert.equal(5, n)
+  end)
+
+  it("ffi.gc(cd, nil) also removes the metatype __gc of that object", function()
+    local n = 0
+    local U = ffi.metatype("struct mt_gcnil", { __gc = function() n = n + 1 end })
+    do
+      local keep = U(1)
+      ffi.gc(keep, nil)
+    end
+    fullgc()
+    assert.equal(0, n)
   end)
 end)
 
@@ -546,6 +713,20 @@ describe("ffi.gc", function()
       ffi.cast("char *", p)[1023] = 1
     end
     assert.has_no.errors(fullgc)
+  end)
+
+  it("an object resurrected by its finalizer stays valid and is finalized once", function()
+    local n, saved = 0, nil
+    do
+      local p = ffi.new("int[4]", 1, 2, 3, 4)
+      ffi.gc(p, function(q) n = n + 1; saved = q end)
+    end
+    fullgc()
+    assert.equal(1, n)
+    assert.equal(4, saved[3])
+    saved = nil
+    fullgc()
+    assert.equal(1, n)
   end)
 
   it("a finalizer can be a callable that errors without crashing", function()

@@ -102,8 +102,12 @@ describe("independent lua_States", function()
   end)
 
   it("errors carry the same messages in every state", function()
-    assert.equal("ERR: cdef:2: ';' expected near 'int'", A.run("ffi.cdef('int st_a\\nint st_b;')"))
-    assert.equal("ERR: cdef:2: ';' expected near 'int'", B.run("ffi.cdef('int st_a\\nint st_b;')"))
+    -- (the message may carry the position of the calling Lua code first)
+    for _, st in ipairs({ A, B }) do
+      local r = st.run("ffi.cdef('int st_a\\nint st_b;')")
+      assert.equal("ERR: ", r:sub(1, 5))
+      assert.equal("cdef:2: ';' expected near 'int'", r:match("cdef:%d+: .*$"))
+    end
   end)
 
   it("cdata of one state are independent of another's collection", function()

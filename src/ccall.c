@@ -48,8 +48,12 @@
 ** bits, or a float's bits in the low half. */
 typedef union CCallReg { uint64_t u; double d; } CCallReg;
 
-/* Calls fn with r[0..] in integer registers and r[8..] in fp registers. */
-typedef void (*CCallInvoker)(void *fn, const CCallReg *r, CCallReg *ret);
+struct CCallDesc;
+
+/* Calls fn with r[0..] in integer registers and r[8..] in fp registers
+** (d: the descriptor, for the libffi stand-in used by ffi._slowpath). */
+typedef void (*CCallInvoker)(void *fn, const CCallReg *r, CCallReg *ret,
+                             const struct CCallDesc *d);
 
 /* How a Lua value becomes an argument. */
 enum {
@@ -85,7 +89,8 @@ typedef struct CCallDesc {
   uint8_t variadic;
   uint8_t rconv;       /* CR_* */
   uint16_t pad_;
-  CCallInvoker invoke; /* direct call in use, NULL: ffi_call */
+  CCallInvoker invoke; /* direct invoker or its libffi stand-in; NULL when
+                          the signature needs the general path */
   CCallInvoker dinvoke;/* direct call this signature allows, or NULL */
   uint32_t bufsize;    /* argument buffer bytes (fixed part) */
   uint32_t rsize;      /* return buffer bytes (at least 16) */
@@ -95,15 +100,20 @@ typedef struct CCallDesc {
   CCallArg args[1];    /* nargs entries */
 } CCallDesc;
 
-/* The block behind a library function closure (upvalue 1). */
+/* The block behind a library function closure (upvalue 1 is its address
+** as a light userdata, upvalue 2 the block itself, 3 the library). */
 typedef struct CCallFunc {
+  int nfast;           /* argument count of the direct path, -1: none (yet) */
   void *fptr;
   CCallDesc *desc;     /* NULL until the first call */
   CTState *S;
-  CLib *lib;           /* NULL for ffi.C and for no library */
+  const CLib *lib;     /* ccall_nolib for ffi.C and for no library */
   CTypeID fid;
   char name[1];        /* allocated longer */
 } CCallFunc;
+
+/* Stands for "no library to check": never closed (read only). */
+static const CLib ccall_nolib = { (void *)&ccall_nolib, 1, { 0 } };
 
 typedef struct CCallState {
   CCallDesc **bytype;  /* descriptor by function type id (Lua-owned blocks
@@ -155,8 +165,8 @@ typedef struct CCallState {
 ** low half of what a double-returning call sees. */
 #define CCALL_INV(rk, RT, ni, nf, PT, AL) \
   static void ccall_inv_##rk##ni##_##nf(void *fn, const CCallReg *r, \
-                                        CCallReg *ret) \
-  { (void)r; ret->rk = ((RT (*)PT)fn)AL; }
+                                        CCallReg *ret, const CCallDesc *d) \
+  { (void)r; (void)d; ret->rk = ((RT (*)PT)fn)AL; }
 #define CCALL_INV2(ni, nf, PT, AL) \
   CCALL_INV(u, uint64_t, ni, nf, PT, AL) CCALL_INV(d, double, ni, nf, PT, AL)
 #define CCALL_ROW0 \
@@ -199,6 +209,16 @@ static const CCallInvoker ccall_invokers[2][CCALL_MAXINT + 1][CCALL_MAXFP + 1] =
 };
 
 #endif
+
+/* ffi._slowpath's stand-in for a direct invoker: the same register images
+** (each holds its value in its low bytes) through the prepared ffi_cif. */
+static void ccall_inv_ffi(void *fn, const CCallReg *r, CCallReg *ret,
+                          const CCallDesc *d) {
+  void *av[CCALL_MAXINT + CCALL_MAXFP];
+  uint32_t i;
+  for (i = 0; i < d->nargs; i++) av[i] = (void *)&r[d->args[i].reg];
+  ffi_call((ffi_cif *)&d->cif, FFI_FN(fn), ret, av);
+}
 
 
 /* ---- state ------------------------------------------------------------- */
@@ -462,6 +482,62 @@ static ffi_type *ccall_unitagg(lua_State *L, CTState *S, CTypeID id) {
   return &a->t;
 }
 
+#if defined(__x86_64__)
+/* SysV passes an aggregate with a misaligned member (packed records) in
+** memory.  Checked for sizes up to 16 bytes: larger ones go there anyway. */
+static int ccall_misaligned(CTState *S, CTypeID id, size_t off, int depth) {
+  const CType *ct = ctype_get(S, id);
+  if (depth > 32) return 0;
+  switch (ct->kind) {
+    case CT_STRUCT: case CT_UNION: {
+      uint32_t i, nf = ct->nfield;
+      for (i = 0; i < nf; i++) {
+        const CField *f = ctype_field(S, ctype_get(S, id), i);
+        if (f->flags & (CFF_CONSTVAL | CFF_BITFIELD)) continue;
+        if (ccall_misaligned(S, f->type, off + f->offset, depth + 1)) return 1;
+      }
+      return 0;
+    }
+    case CT_ARRAY: {
+      CTypeID eid = ct->child;
+      size_t esz = ctype_get(S, eid)->size, i, n;
+      if (esz == 0) return 0;
+      n = ct->size / esz;
+      for (i = 0; i < n && i < 16; i++)
+        if (ccall_misaligned(S, eid, off + i * esz, depth + 1)) return 1;
+      return 0;
+    }
+    default:
+      return ct->align > 1 && off % ct->align != 0;
+  }
+}
+
+/* A type libffi classifies as MEMORY whatever its size: its only element
+** claims more than 32 bytes (only the outer size is ever copied). */
+typedef struct CCallMemAgg {
+  ffi_type t;
+  ffi_type *elems[2];
+  ffi_type big;
+  ffi_type *bigelems[2];
+} CCallMemAgg;
+
+static ffi_type *ccall_memagg(lua_State *L, size_t size, size_t align) {
+  CCallMemAgg *m = (CCallMemAgg *)lua_newuserdatauv(L, sizeof(CCallMemAgg), 0);
+  memset(m, 0, sizeof *m);
+  m->t.size = size;
+  m->t.alignment = (unsigned short)align;
+  m->t.type = FFI_TYPE_STRUCT;
+  m->t.elements = m->elems;
+  m->elems[0] = &m->big;
+  m->big.size = 64;
+  m->big.alignment = 1;
+  m->big.type = FFI_TYPE_STRUCT;
+  m->big.elements = m->bigelems;
+  m->bigelems[0] = &ffi_type_uint8;
+  return &m->t;
+}
+#endif
+
 /* The (cached) libffi type of a struct, union or complex; NULL when it
 ** cannot be passed by value.  Leaves the stack as it was. */
 static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) {
@@ -482,6 +558,13 @@ static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) 
   size = ct->size;
   align = ct->align ? ct->align : 1;
   luaL_checkstack(L, 8, "too many nested types");
+#if defined(__x86_64__)
+  if (size <= 16 && ccall_misaligned(S, id, 0, 0)) {
+    t = ccall_memagg(L, size, align);
+    lua_rawseti(L, calls, -(lua_Integer)id);
+    return t;
+  }
+#endif
   w.L = L; w.S = S; w.calls = calls; w.out = NULL; w.n = 0; w.off = 0; w.ok = 1;
   ok = ct->kind != CT_UNION && ccall_walk(&w, id, 0);
   if (ok && w.n > 0) {
@@ -669,7 +752,7 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
 #else
   (void)direct; (void)ni; (void)nf;
 #endif
-  d->invoke = cs->slow ? NULL : d->dinvoke;
+  d->invoke = (d->dinvoke != NULL && cs->slow) ? ccall_inv_ffi : d->dinvoke;
   /* anchor, then index by type id */
   if (fid >= cs->nbytype) {
     uint32_t nn = cs->nbytype ? cs->nbytype : 64;
@@ -711,17 +794,18 @@ static uint64_t ccall_normalize(int conv, uint64_t u) {
 
 /* Whatever the inline cases leave: cconv decides (and raises). */
 CCALL_NOINLINE uint64_t ccall_argconv(lua_State *L, CTState *S,
-                                      const CCallArg *a, int idx, int narg) {
+                                      const CCallArg *a, int idx, int narg,
+                                      const char *name) {
   union { uint64_t u; unsigned char b[16]; } t;
   memset(&t, 0, sizeof t);
-  cconv_tocdata(L, S, a->id, &t, idx, CCF_ARG | CCF_NARG(narg));
+  cconv_toarg(L, S, a->id, &t, idx, CCF_ARG | CCF_NARG(narg), name);
   return ccall_normalize(a->conv, t.u);
 }
 
 /* The register image of a scalar argument.  The inline cases take values
 ** that convert exactly; the rest go through cconv, so both agree. */
 CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallArg *a,
-                                int idx, int narg) {
+                                int idx, int narg, const char *name) {
   switch (a->conv) {
     case CA_I32:
       if (lua_isinteger(L, idx)) {
@@ -780,7 +864,7 @@ CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallArg *a,
       break;
     default: break;
   }
-  return ccall_argconv(L, S, a, idx, narg);
+  return ccall_argconv(L, S, a, idx, narg, name);
 }
 
 
@@ -847,20 +931,20 @@ static int ccall_counterror(lua_State *L, CTState *S, const CCallDesc *d,
 
 /* Call through a direct invoker: arguments at base.., already counted. */
 CCALL_INLINE int ccall_direct(lua_State *L, CTState *S, const CCallDesc *d,
-                              void *fptr, int base) {
+                              void *fptr, int base, const char *name) {
   CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret;
   uint32_t i, n = d->nargs;
   lua_State *oldL;
   int *ep;
   for (i = 0; i < n; i++) {
     const CCallArg *a = &d->args[i];
-    r[a->reg].u = ccall_arg(L, S, a, base + (int)i, (int)i + 1);
+    r[a->reg].u = ccall_arg(L, S, a, base + (int)i, (int)i + 1, name);
   }
   ep = &errno;
   oldL = S->curL;
   S->curL = L;
   *ep = S->errno_val;
-  d->invoke(fptr, r, &ret);
+  d->invoke(fptr, r, &ret, d);
   S->errno_val = *ep;
   S->curL = oldL;
   if (CCALL_UNLIKELY(S->cb_error)) ccallback_raise(L, S);
@@ -917,13 +1001,13 @@ static char *ccall_scratch(lua_State *L, char *stackbuf, size_t need) {
 
 /* Fill one fixed argument's slot for ffi_call. */
 static void ccall_argslot(lua_State *L, CTState *S, const CCallArg *a,
-                          void *slot, int idx, int narg) {
+                          void *slot, int idx, int narg, const char *name) {
   if (a->conv == CA_AGG || a->conv == CA_OTHER) {
     memset(slot, 0, a->size);
-    cconv_tocdata(L, S, a->id, slot, idx,
-                  CCF_ARG | (a->conv == CA_AGG ? CCF_INIT : 0) | CCF_NARG(narg));
+    cconv_toarg(L, S, a->id, slot, idx, CCF_ARG | CCF_NARG(narg) |
+                (a->conv == CA_AGG ? CCF_INIT : 0), name);
   } else {
-    uint64_t v = ccall_arg(L, S, a, idx, narg);
+    uint64_t v = ccall_arg(L, S, a, idx, narg, name);
     memcpy(slot, &v, sizeof v);
   }
 }
@@ -944,9 +1028,7 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
   size_t need;
   if (d->variadic ? nall < nfix : nall != nfix)
     return ccall_counterror(L, S, d, name, nall);
-#if CCALL_DIRECT
-  if (d->invoke != NULL) return ccall_direct(L, S, d, fptr, base);
-#endif
+  if (d->invoke != NULL) return ccall_direct(L, S, d, fptr, base, name);
   need = d->bufsize + (size_t)nvar * 16 + d->rsize +
          CCALL_ALIGN16((size_t)nall * (sizeof(void *) + sizeof(ffi_type *)));
   buf = ccall_scratch(L, sb.b, need);
@@ -955,7 +1037,7 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
   for (i = 0; i < nfix; i++) {
     const CCallArg *a = &d->args[i];
     av[i] = buf + a->off;
-    ccall_argslot(L, S, a, av[i], base + i, i + 1);
+    ccall_argslot(L, S, a, av[i], base + i, i + 1, name);
   }
   if (d->variadic) {
     ffi_status st;
@@ -968,7 +1050,7 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
       av[i] = slot;
       memset(slot, 0, 16);
       if (vid == 0) {
-        cconv_error(L, S, CTID_VOIDP, idx, CCF_ARG | CCF_NARG(i + 1));
+        cconv_argerror(L, S, CTID_VOIDP, idx, CCF_ARG | CCF_NARG(i + 1), name);
       } else if (lua_type(L, idx) == LUA_TNUMBER) {
         if (vid == CTID_INT64) { int64_t v = (int64_t)lua_tointeger(L, idx); memcpy(slot, &v, 8); }
         else { double v = (double)lua_tonumber(L, idx); memcpy(slot, &v, 8); }
@@ -979,7 +1061,7 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
         int v = lua_toboolean(L, idx);
         memcpy(slot, &v, sizeof v);
       } else if (lua_type(L, idx) != LUA_TNIL) {
-        cconv_tocdata(L, S, vid, slot, idx, CCF_ARG | CCF_NARG(i + 1));
+        cconv_toarg(L, S, vid, slot, idx, CCF_ARG | CCF_NARG(i + 1), name);
       }
       at[i] = ccall_ffitype(L, S, vid, 0);
     }
@@ -1008,24 +1090,21 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
 
 CCALL_NOINLINE int ccall_closureslow(lua_State *L, CCallFunc *f) {
   CCallDesc *d;
-  if (f->lib != NULL && f->lib->handle == NULL) clib_checkopen(L, f->lib);
+  if (f->lib->handle == NULL) clib_checkopen(L, (CLib *)f->lib);
   d = f->desc;
-  if (d == NULL) d = f->desc = ccall_getdesc(L, f->S, f->fid);
+  if (d == NULL) {
+    d = f->desc = ccall_getdesc(L, f->S, f->fid);
+    f->nfast = d->invoke != NULL ? (int)d->nargs : -1;
+  }
   return ccall_general(L, f->S, d, f->fptr, 1, f->name);
 }
 
-/* Upvalue 1: the CCallFunc block; upvalue 2: the library handle. */
+/* The hot path: one test covers "prepared, direct-callable, right number
+** of arguments"; the library test reads a sentinel for ffi.C. */
 static int ccall_closure(lua_State *L) {
   CCallFunc *f = (CCallFunc *)lua_touserdata(L, lua_upvalueindex(1));
-  const CCallDesc *d = f->desc;
-#if CCALL_DIRECT
-  if (CCALL_LIKELY(d != NULL && d->invoke != NULL &&
-                   (f->lib == NULL || f->lib->handle != NULL) &&
-                   lua_gettop(L) == (int)d->nargs))
-    return ccall_direct(L, f->S, d, f->fptr, 1);
-#else
-  (void)d;
-#endif
+  if (CCALL_LIKELY(lua_gettop(L) == f->nfast && f->lib->handle != NULL))
+    return ccall_direct(L, f->S, f->desc, f->fptr, 1, f->name);
   return ccall_closureslow(L, f);
 }
 
@@ -1041,17 +1120,20 @@ void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
   }
   luaL_checkstack(L, 6, NULL);
   f = (CCallFunc *)lua_newuserdatauv(L, sizeof(CCallFunc) + len, 0);
+  f->nfast = -1;
   f->fptr = fptr;
   f->desc = NULL;
   f->S = S;
-  f->lib = (cl != NULL && !cl->isC) ? cl : NULL;
+  f->lib = (cl != NULL && !cl->isC) ? cl : &ccall_nolib;
   f->fid = fid;
   memcpy(f->name, name, len + 1);
+  lua_pushlightuserdata(L, f);
+  lua_insert(L, -2);
   if (lib != 0) {
     lua_pushvalue(L, lib);
-    lua_pushcclosure(L, ccall_closure, 2);
+    lua_pushcclosure(L, ccall_closure, 3);
   } else {
-    lua_pushcclosure(L, ccall_closure, 1);
+    lua_pushcclosure(L, ccall_closure, 2);
   }
   /* closure -> its function cdata (payload: the address; user value 1:
   ** the library) */
@@ -1114,7 +1196,8 @@ int ccall_ffi_slowpath(lua_State *L, CTState *S) {
     cs->slow = lua_toboolean(L, 1);
     for (i = 0; i < cs->nbytype; i++) {
       CCallDesc *d = cs->bytype[i];
-      if (d != NULL) d->invoke = cs->slow ? NULL : d->dinvoke;
+      if (d != NULL && d->dinvoke != NULL)
+        d->invoke = cs->slow ? ccall_inv_ffi : d->dinvoke;
     }
   }
   lua_pushboolean(L, old);

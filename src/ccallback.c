@@ -422,6 +422,7 @@ static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
     if (cb->nquar > 0 && !cb->qhead->active)
       return ccallback_unquarantine(cb);
     luaL_error(L, "too many callbacks");
+    return NULL;
   }
   rec->S = S;
   rec->state = CCB_NEW;
@@ -466,6 +467,7 @@ static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
   if (mem == NULL) {
     ccallback_quarantine(cb, rec);
     luaL_error(L, "not enough memory");
+    return NULL;
   }
   atypes = (ffi_type **)mem;
   memset(&b, 0, sizeof(b));
@@ -477,6 +479,7 @@ static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
     free(mem);
     ccallback_quarantine(cb, rec);
     luaL_error(L, "cannot create a callback: libffi refused the function type");
+    return NULL;
   }
   rec->cif = cif;
   free(rec->tmem);
@@ -488,6 +491,7 @@ static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
     rec->fid = 0;                      /* the cif is fine, the closure is not */
     ccallback_quarantine(cb, rec);
     luaL_error(L, "cannot create a callback: libffi refused the closure");
+    return NULL;
   }
   return rec;
 }
@@ -506,15 +510,12 @@ static void ccallback_release(lua_State *L, CTState *S, CCbRec *rec) {
 
 /* ---- the entry C calls -------------------------------------------------- */
 
-/* The Lua function of rec, or nil once gone. */
+/* Push the Lua function of rec (nil once gone) above the table(s) it was
+** found in: the caller's frame discards them. */
 static void ccallback_pushfunc(lua_State *L, CTState *S, CCbRec *rec) {
   cffi_pushtable(L, S, CFFI_T_CALLBACKS);
-  if (rec->implicit) {
-    lua_rawgeti(L, -1, CCB_K_WEAK);
-    lua_remove(L, -2);
-  }
+  if (rec->implicit) lua_rawgeti(L, -1, CCB_K_WEAK);
   lua_rawgeti(L, -1, rec->slot);
-  lua_remove(L, -2);
 }
 
 /* Store the Lua result at -1 as the C return value.  Integers narrower than
@@ -592,6 +593,7 @@ static void ccallback_entry(ffi_cif *cif, void *ret, void **args, void *ud) {
   (void)cif;
   memset(ret, 0, rsize);               /* the zero value, if nothing else */
   if (S->cb_error) return;             /* an error is pending: run no Lua */
+  if (rec->state != CCB_LIVE) { S->cb_error = 3; return; }
   if (!lua_checkstack(L, 4)) { S->cb_error = 2; return; }
   fr.rec = rec;
   fr.ret = ret;
@@ -617,10 +619,11 @@ static void ccallback_entry(ffi_cif *cif, void *ret, void **args, void *ud) {
 }
 
 /* S->cb_error: 1 when the error value is stored, 2 when a callback found
-** no Lua stack to run on. */
+** no Lua stack to run on, 3 when C called a freed callback. */
 void ccallback_raise(lua_State *L, CTState *S) {
   int kind = S->cb_error;
   S->cb_error = 0;
+  if (kind == 3) luaL_error(L, "called a freed callback");
   if (S->cb == NULL || kind != 1)
     luaL_error(L, "error in callback: stack overflow");
   cffi_pushtable(L, S, CFFI_T_CALLBACKS);
@@ -680,7 +683,10 @@ static CCbState *ccallback_state(lua_State *L, CTState *S) {
   lua_rawseti(L, t, CCB_K_SET);
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   cb = (CCbState *)calloc(1, sizeof(CCbState));
-  if (cb == NULL) luaL_error(L, "not enough memory");
+  if (cb == NULL) {
+    luaL_error(L, "not enough memory");
+    return NULL;
+  }
   cb->mainL = lua_tothread(L, -1);
   lua_settop(L, t - 1);
   S->cb = cb;

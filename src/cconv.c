@@ -25,15 +25,18 @@ typedef struct CVal {
 } CVal;
 
 static void cconv_table(lua_State *L, CTState *S, CTypeID id, char *dst,
-                        size_t size, int idx, unsigned flags);
+                        size_t size, int idx, unsigned flags, const char *fn);
 
 
 /* ---------------------------------------------------------------------
 ** Errors
 ** --------------------------------------------------------------------- */
 
-static int cconv_raise(lua_State *L, const char *msg, unsigned flags) {
+static int cconv_raise(lua_State *L, const char *msg, unsigned flags,
+                       const char *fn) {
   int narg = CCF_GETNARG(flags);
+  if (narg > 0 && fn != NULL)       /* the C function's own name */
+    return luaL_error(L, "bad argument #%d to '%s' (%s)", narg, fn, msg);
   if (narg > 0)
     return luaL_argerror(L, narg, msg);
   return luaL_error(L, "%s", msg);
@@ -63,29 +66,40 @@ const char *cconv_typename(lua_State *L, CTState *S, int idx, char *buf,
   return buf;
 }
 
-int cconv_error(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags) {
+static int cconv_err(lua_State *L, CTState *S, CTypeID to, int idx,
+                     unsigned flags, const char *fn) {
   char from[200], tb[160], msg[400];
   cconv_typename(L, S, idx, from, sizeof from);
   ctype_repr(S, to, tb, sizeof tb);
   snprintf(msg, sizeof msg, "cannot convert '%s' to '%s'", from, tb);
-  return cconv_raise(L, msg, flags);
+  return cconv_raise(L, msg, flags, fn);
+}
+
+int cconv_error(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags) {
+  return cconv_err(L, S, to, idx, flags, NULL);
+}
+
+int cconv_argerror(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags,
+                   const char *fname) {
+  return cconv_err(L, S, to, idx, flags, fname);
 }
 
 /* The same, when the source is a C value and not a stack slot. */
 static int cconv_cerror(lua_State *L, CTState *S, CTypeID to, CTypeID from,
-                        unsigned flags) {
+                        unsigned flags, const char *fn) {
   char fb[160], tb[160], msg[400];
   ctype_repr(S, from, fb, sizeof fb);
   ctype_repr(S, to, tb, sizeof tb);
   snprintf(msg, sizeof msg, "cannot convert 'cdata<%s>' to '%s'", fb, tb);
-  return cconv_raise(L, msg, flags);
+  return cconv_raise(L, msg, flags, fn);
 }
 
-static int cconv_toomany(lua_State *L, CTState *S, CTypeID id, unsigned flags) {
+static int cconv_toomany(lua_State *L, CTState *S, CTypeID id, unsigned flags,
+                         const char *fn) {
   char tb[160], msg[300];
   snprintf(msg, sizeof msg, "too many initializers for '%s'",
            ctype_repr(S, id, tb, sizeof tb));
-  return cconv_raise(L, msg, flags);
+  return cconv_raise(L, msg, flags, fn);
 }
 
 
@@ -350,7 +364,7 @@ static int cconv_compat(CTState *S, CTypeID d, unsigned dq, CTypeID s,
 ** (a reference to a const object). */
 static void cconv_ct(lua_State *L, CTState *S, CTypeID did, void *dst,
                      CTypeID sid, const void *src, unsigned flags, int idx,
-                     unsigned squals) {
+                     unsigned squals, const char *fn) {
   const CType *d = ctype_get(S, did), *s = ctype_get(S, sid);
   CVal v;
   void *p;
@@ -447,14 +461,14 @@ static void cconv_ct(lua_State *L, CTState *S, CTypeID did, void *dst,
   }
 fail:
   if (idx != 0)
-    cconv_error(L, S, did, idx, flags);
+    cconv_err(L, S, did, idx, flags, fn);
   else
-    cconv_cerror(L, S, did, sid, flags);
+    cconv_cerror(L, S, did, sid, flags, fn);
 }
 
 void cconv_ctoc(lua_State *L, CTState *S, CTypeID did, void *dst,
                 CTypeID sid, const void *src, unsigned flags) {
-  cconv_ct(L, S, did, dst, sid, src, flags, 0, 0);
+  cconv_ct(L, S, did, dst, sid, src, flags, 0, 0, NULL);
 }
 
 /* Address of the object a cdata stands for (a function cdata: the
@@ -515,8 +529,8 @@ static int cconv_fromstring(lua_State *L, CTState *S, CTypeID id, void *dst,
   }
 }
 
-void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
-                   unsigned flags) {
+static void cconv_conv(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
+                       unsigned flags, const char *fn) {
   const CType *ct = ctype_get(S, id);
   switch (lua_type(L, idx)) {
   case LUA_TNUMBER:
@@ -564,7 +578,7 @@ void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
     CData *cd = cdata_test(L, S, idx);
     if (cd != NULL) {
       cconv_ct(L, S, id, dst, cd->id, cconv_cdaddr(S, cd), flags, idx,
-               (cd->flags & CDF_CONST) ? CTF_CONST : 0);
+               (cd->flags & CDF_CONST) ? CTF_CONST : 0, fn);
       return;
     }
     if (!cconv_isctype(L, S, idx)) {    /* io files give their FILE * */
@@ -600,7 +614,7 @@ void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
   case LUA_TFUNCTION: {
     CData *cd = lua_iscfunction(L, idx) ? cdata_test(L, S, idx) : NULL;
     if (cd != NULL) {                   /* a library function */
-      cconv_ct(L, S, id, dst, cd->id, cconv_cdaddr(S, cd), flags, idx, 0);
+      cconv_ct(L, S, id, dst, cd->id, cconv_cdaddr(S, cd), flags, idx, 0, fn);
       return;
     }
     if (ctype_isfuncptr(S, id)) {
@@ -612,42 +626,52 @@ void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
   }
   case LUA_TTABLE:
     if (ctype_isagg(ct)) {
-      cconv_table(L, S, id, (char *)dst, cconv_objsize(ct), lua_absindex(L, idx), flags);
+      cconv_table(L, S, id, (char *)dst, cconv_objsize(ct), lua_absindex(L, idx), flags, fn);
       return;
     }
     break;
   default:
     break;
   }
-  cconv_error(L, S, id, idx, flags);
+  cconv_err(L, S, id, idx, flags, fn);
 }
 
-/* cconv_tocdata for an object whose instance size is known (VLA/VLS
+void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
+                   unsigned flags) {
+  cconv_conv(L, S, id, dst, idx, flags, NULL);
+}
+
+void cconv_toarg(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
+                 unsigned flags, const char *fname) {
+  cconv_conv(L, S, id, dst, idx, flags, fname);
+}
+
+/* cconv_conv for an object whose instance size is known (VLA/VLS
 ** members of an initialised instance): tables and strings use `size`. */
 static void cconv_value(lua_State *L, CTState *S, CTypeID id, char *dst,
-                        size_t size, int idx, unsigned flags) {
+                        size_t size, int idx, unsigned flags, const char *fn) {
   const CType *ct = ctype_get(S, id);
   int t = lua_type(L, idx);
   if (t == LUA_TTABLE && ctype_isagg(ct)) {
-    cconv_table(L, S, id, dst, size, idx, flags);
+    cconv_table(L, S, id, dst, size, idx, flags, fn);
   } else if (t == LUA_TSTRING && size != CCONV_UNKNOWN && cconv_ischararray(S, ct)) {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
     memcpy(dst, s, len < size ? len + 1 : size);
   } else {
-    cconv_tocdata(L, S, id, dst, idx, flags);
+    cconv_conv(L, S, id, dst, idx, flags, fn);
   }
 }
 
 /* Write a Lua value into a bitfield: converted as the field's declared type
 ** first (so bool fields take booleans), then truncated to the width. */
 static void cconv_bitfield(lua_State *L, CTState *S, char *base, const CField *f,
-                           int idx, unsigned flags) {
+                           int idx, unsigned flags, const char *fn) {
   uint64_t tmp = 0;
   int64_t v = 0;
   if (ctype_get(S, f->type)->size > sizeof tmp)
-    cconv_error(L, S, f->type, idx, flags);
-  cconv_tocdata(L, S, f->type, &tmp, idx, flags);
+    cconv_err(L, S, f->type, idx, flags, fn);
+  cconv_conv(L, S, f->type, &tmp, idx, flags, fn);
   cconv_toint64(S, f->type, &tmp, &v);
   cconv_setbits(base, f, v);
 }
@@ -707,7 +731,7 @@ static size_t cconv_fieldsize(CTState *S, const CField *f, size_t size) {
 /* Fill the fields of record id in declaration order (transparent members
 ** inline).  Returns 0 when the values ran out (stop everything). */
 static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
-                      size_t size, CInit *in, unsigned flags) {
+                      size_t size, CInit *in, unsigned flags, const char *fn) {
   uint32_t k, n = ctype_get(S, id)->nfield;
   int isunion = ctype_get(S, id)->kind == CT_UNION;
   for (k = 0; k < n; k++) {
@@ -719,7 +743,7 @@ static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
     fsize = cconv_fieldsize(S, &f, size);
     if (f.flags & CFF_ANON) {
       long before = in->count;
-      if (!cconv_walk(L, S, f.type, dst + f.offset, fsize, in, flags))
+      if (!cconv_walk(L, S, f.type, dst + f.offset, fsize, in, flags, fn))
         return 0;
       if (isunion && in->count != before)
         return 1;
@@ -731,9 +755,9 @@ static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
     if (r == 0) return 0;
     if (r < 0) continue;
     if (f.flags & CFF_BITFIELD)
-      cconv_bitfield(L, S, dst, &f, lua_gettop(L), flags);
+      cconv_bitfield(L, S, dst, &f, lua_gettop(L), flags, fn);
     else
-      cconv_value(L, S, f.type, dst + f.offset, fsize, lua_gettop(L), flags);
+      cconv_value(L, S, f.type, dst + f.offset, fsize, lua_gettop(L), flags, fn);
     lua_pop(L, 1);
     in->count++;
     if (isunion)
@@ -750,7 +774,7 @@ static size_t cconv_fixedsize(CTState *S, const CType *ct) {
 }
 
 static void cconv_tabstruct(lua_State *L, CTState *S, CTypeID id, char *dst,
-                            size_t size, int idx, unsigned flags) {
+                            size_t size, int idx, unsigned flags, const char *fn) {
   CInit in;
   memset(dst, 0, cconv_fixedsize(S, ctype_get(S, id)));
   in.idx = idx;
@@ -766,20 +790,20 @@ static void cconv_tabstruct(lua_State *L, CTState *S, CTypeID id, char *dst,
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  cconv_walk(L, S, id, dst, size, &in, flags);
+  cconv_walk(L, S, id, dst, size, &in, flags, fn);
 }
 
 /* Arrays and vectors from a table: [0]- or 1-based, up to the first nil;
 ** a single element of a fixed-size array is replicated, the rest zeroed. */
 static void cconv_tabarray(lua_State *L, CTState *S, CTypeID id, char *dst,
-                           size_t size, int idx, unsigned flags) {
+                           size_t size, int idx, unsigned flags, const char *fn) {
   const CType *ct = ctype_get(S, id);
   CTypeID eid = ct->child;
   size_t esz = ctype_get(S, eid)->size, max, i;
   int fixed = !(ct->flags & (CTF_VLA | CTF_INCOMPLETE)) && size != CCONV_UNKNOWN;
   lua_Integer base;
   if (esz == 0)
-    cconv_error(L, S, id, idx, flags);
+    cconv_err(L, S, id, idx, flags, fn);
   max = size == CCONV_UNKNOWN ? (size_t)-1 : size / esz;
   base = lua_rawgeti(L, idx, 0) == LUA_TNIL ? 1 : 0;
   lua_pop(L, 1);
@@ -789,8 +813,8 @@ static void cconv_tabarray(lua_State *L, CTState *S, CTypeID id, char *dst,
       break;
     }
     if (i >= max)
-      cconv_toomany(L, S, id, flags);
-    cconv_value(L, S, eid, dst + i * esz, esz, lua_gettop(L), flags);
+      cconv_toomany(L, S, id, flags, fn);
+    cconv_value(L, S, eid, dst + i * esz, esz, lua_gettop(L), flags, fn);
     lua_pop(L, 1);
   }
   if (fixed) {
@@ -804,7 +828,7 @@ static void cconv_tabarray(lua_State *L, CTState *S, CTypeID id, char *dst,
 
 /* Complex from {re, im} ([0]- or 1-based) or {re = , im = }. */
 static void cconv_tabcomplex(lua_State *L, CTState *S, CTypeID id, char *dst,
-                             int idx, unsigned flags) {
+                             int idx, unsigned flags, const char *fn) {
   const CType *ct = ctype_get(S, id);
   size_t h = ct->size / 2;
   CTypeID eid = h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE;
@@ -820,23 +844,23 @@ static void cconv_tabcomplex(lua_State *L, CTState *S, CTypeID id, char *dst,
     if (lua_isnil(L, -1))
       memset(dst + part * h, 0, h);
     else
-      cconv_tocdata(L, S, eid, dst + part * h, lua_gettop(L), flags);
+      cconv_conv(L, S, eid, dst + part * h, lua_gettop(L), flags, fn);
     lua_pop(L, 1);
   }
 }
 
 static void cconv_table(lua_State *L, CTState *S, CTypeID id, char *dst,
-                        size_t size, int idx, unsigned flags) {
+                        size_t size, int idx, unsigned flags, const char *fn) {
   luaL_checkstack(L, 4, "initializer nested too deeply");
   switch (ctype_get(S, id)->kind) {
   case CT_ARRAY: case CT_VECTOR:
-    cconv_tabarray(L, S, id, dst, size, idx, flags);
+    cconv_tabarray(L, S, id, dst, size, idx, flags, fn);
     break;
   case CT_COMPLEX:
-    cconv_tabcomplex(L, S, id, dst, idx, flags);
+    cconv_tabcomplex(L, S, id, dst, idx, flags, fn);
     break;
   default:
-    cconv_tabstruct(L, S, id, dst, size, idx, flags);
+    cconv_tabstruct(L, S, id, dst, size, idx, flags, fn);
     break;
   }
 }
@@ -867,7 +891,7 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     return;
   first = lua_absindex(L, first);
   if (n == 1 && !cconv_multi(L, S, ct, id, first)) {
-    cconv_value(L, S, id, d, size, first, CCF_INIT);
+    cconv_value(L, S, id, d, size, first, CCF_INIT, NULL);
     return;
   }
   switch (ct->kind) {
@@ -875,9 +899,9 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     CTypeID eid = ct->child;
     size_t esz = ctype_get(S, eid)->size, i, ofs;
     if (esz == 0 || (size_t)n > size / esz)
-      cconv_toomany(L, S, id, 0);
+      cconv_toomany(L, S, id, 0, NULL);
     for (i = 0; i < (size_t)n; i++)
-      cconv_value(L, S, eid, d + i * esz, esz, first + (int)i, CCF_INIT);
+      cconv_value(L, S, eid, d + i * esz, esz, first + (int)i, CCF_INIT, NULL);
     if (n == 1)                     /* a single initialiser is replicated */
       for (ofs = esz; ofs + esz <= size; ofs += esz) memcpy(d + ofs, d, esz);
     return;
@@ -886,9 +910,9 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     size_t h = ct->size / 2;
     CTypeID eid = ct->child ? ct->child : (h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE);
     if (n > 2)
-      cconv_toomany(L, S, id, 0);
-    cconv_tocdata(L, S, eid, d, first, CCF_INIT);
-    cconv_tocdata(L, S, eid, d + h, first + 1, CCF_INIT);
+      cconv_toomany(L, S, id, 0, NULL);
+    cconv_conv(L, S, eid, d, first, CCF_INIT, NULL);
+    cconv_conv(L, S, eid, d + h, first + 1, CCF_INIT, NULL);
     return;
   }
   case CT_STRUCT: case CT_UNION: {
@@ -898,13 +922,13 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     in.pos = 0;
     in.n = n;
     in.count = 0;
-    cconv_walk(L, S, id, d, size, &in, CCF_INIT);
+    cconv_walk(L, S, id, d, size, &in, CCF_INIT, NULL);
     if (in.pos < in.n)
-      cconv_toomany(L, S, id, 0);
+      cconv_toomany(L, S, id, 0, NULL);
     return;
   }
   default:
-    cconv_toomany(L, S, id, 0);
+    cconv_toomany(L, S, id, 0, NULL);
   }
 }
 

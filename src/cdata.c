@@ -402,6 +402,11 @@ static void cdata_bounds(lua_State *L, CTState *S, CTypeID id, int64_t i, int64_
   }
 }
 
+/* base + i * esz, wrapping like the machine (no signed overflow in C). */
+static char *cdata_offset(char *base, int64_t i, size_t esz) {
+  return (char *)((uintptr_t)base + (uintptr_t)((uint64_t)i * (uint64_t)esz));
+}
+
 /* Push the element of type eid at addr: aggregates as references. */
 static void cdata_pushelem(lua_State *L, CTState *S, CTypeID eid, char *addr,
                            int parent, unsigned cflags) {
@@ -529,12 +534,12 @@ static int cdata_mm_index(lua_State *L) {
       char *base = *(char **)p;
       if (base == NULL)
         cdata_errnull(L);
-      if (esz == 0 && i != 0) {
+      if (esz == 0 && (i != 0 || !ctype_isrecord(ctype_get(S, eid)))) {
         char tb[160];
         return luaL_error(L, "cannot index '%s': size of the pointee is unknown",
                           ctype_repr(S, id, tb, sizeof tb));
       }
-      cdata_pushelem(L, S, eid, (char *)((uintptr_t)base + (uintptr_t)(i * (int64_t)esz)), 0,
+      cdata_pushelem(L, S, eid, cdata_offset(base, i, esz), 0,
                      (ct->flags & CTF_CONST) ? CDF_CONST : 0);
       return 1;
     }
@@ -555,7 +560,7 @@ static int cdata_mm_index(lua_State *L) {
       int64_t n = ct->kind == CT_VECTOR ? (esz ? (int64_t)(ct->size / esz) : 0)
                                         : cdata_arraylen(L, S, cd, 1);
       cdata_bounds(L, S, id, i, n);
-      cdata_pushelem(L, S, eid, p + i * (int64_t)esz, 1,
+      cdata_pushelem(L, S, eid, cdata_offset(p, i, esz), 1,
                      ((ct->flags & CTF_CONST) || (cd->flags & CDF_CONST)) ? CDF_CONST : 0);
       return 1;
     }
@@ -607,7 +612,7 @@ static int cdata_mm_newindex(lua_State *L) {
         return luaL_error(L, "cannot index '%s': size of the pointee is unknown",
                           ctype_repr(S, id, tb, sizeof tb));
       }
-      cconv_tocdata(L, S, eid, (char *)((uintptr_t)base + (uintptr_t)(i * (int64_t)esz)), 3, 0);
+      cconv_tocdata(L, S, eid, cdata_offset(base, i, esz), 3, 0);
       return 0;
     }
     if (lua_type(L, 2) == LUA_TSTRING && ctype_isrecord(ctype_get(S, ct->child)) &&
@@ -624,7 +629,7 @@ static int cdata_mm_newindex(lua_State *L) {
       if ((ct->flags & CTF_CONST) || (cd->flags & CDF_CONST))
         cdata_errconst(L);
       cdata_bounds(L, S, id, i, n);
-      cconv_tocdata(L, S, eid, p + i * (int64_t)esz, 3, 0);
+      cconv_tocdata(L, S, eid, cdata_offset(p, i, esz), 3, 0);
       return 0;
     }
     break;
@@ -862,8 +867,8 @@ static int cdata_ptrarith(lua_State *L, CTState *S, int op, CArith *a, CArith *b
     return 0;
   cdata_toint(L, S, na);
   {
-    int64_t n = op == LUA_OPSUB ? -na->i : na->i;
-    char *np = (char *)((uintptr_t)pa->p + (uintptr_t)(n * (int64_t)esz));
+    uint64_t n = op == LUA_OPSUB ? 0 - (uint64_t)na->i : (uint64_t)na->i;
+    char *np = cdata_offset(pa->p, (int64_t)n, esz);
     CTypeID pid = pa->ptrid;
     if (pid == 0) {                 /* an array decays to a pointer */
       pid = ctype_ptr(S, pa->elem, pa->quals);
@@ -1106,7 +1111,9 @@ static int cdata_mm_tostring(lua_State *L) {
     return 1;
   }
   p = cdata_addr(S, cd);
-  if (p == NULL)
+  if (ct->kind != CT_PTR && ct->kind != CT_FUNC && (cd->flags & CDF_REF))
+    lua_pushfstring(L, "cdata<%s &>: %p", tb, p);   /* as LuaJIT: "T &" */
+  else if (p == NULL)
     lua_pushfstring(L, "cdata<%s>: NULL", tb);
   else
     lua_pushfstring(L, "cdata<%s>: %p", tb, p);
@@ -1352,11 +1359,10 @@ int cdata_ffi_sizeof(lua_State *L, CTState *S) {
   if (ct->flags & CTF_VLA) {
     int64_t n;
     size_t sz;
-    if (lua_isnoneornil(L, 2))
-      return 0;
-    n = cdata_checkint(L, S, 2);
+    if (!cdata_intkey(L, S, 2, &n))
+      return cdata_typeerror(L, 2, "sizeof", "size of VLA");
     if (n < 0)
-      return luaL_argerror(L, 2, "non-negative size expected");
+      return cdata_argerror(L, 2, "sizeof", "non-negative size expected");
     sz = ctype_vlsize(S, id, (size_t)n);
     if (sz == (size_t)-1)
       return 0;
@@ -1394,9 +1400,8 @@ int cdata_ffi_offsetof(lua_State *L, CTState *S) {
   return 1;
 }
 
-/* ffi.istype: qualifiers of the value ignored, pointers by the pointer rules
-** (qualifiers may be added, void * is not special); a struct type accepts
-** pointers to it. */
+/* ffi.istype: qualifiers ignored (pointees' too), void * not special, long
+** and long long of one size alike; a struct type accepts pointers to it. */
 static int cdata_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
   const CType *x, *y;
   if (a == b) return 1;
@@ -1405,9 +1410,7 @@ static int cdata_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
   if (x->kind != y->kind || x->size != y->size || depth > 16)
     return 0;
   switch (x->kind) {
-  case CT_PTR: case CT_REF:         /* the value may not lose qualifiers */
-    if (depth == 0 && (y->flags & ~x->flags & CTF_QUALS))
-      return 0;
+  case CT_PTR: case CT_REF:
     return cdata_sametype(S, x->child, y->child, depth + 1);
   case CT_ARRAY: case CT_VECTOR:
     return x->count == y->count &&

@@ -283,12 +283,16 @@ int cparse_type(CTState *S, const char *src, size_t len,
 #define CDF_CONST     0x0010u  /* reference to a const object: no assignment */
 
 /* A cdata: this header, then the value at (char *)cd + off.  The value's size
-** is lua_rawlen(ud) - off (so VLA/VLS instances know their length). */
+** is lua_rawlen(ud) - off - pad_ (so VLA/VLS instances know their length):
+** use cdata_size.  A reference's id is the referenced type (not a CT_REF).
+** A CT_FUNC cdata holds the function address, in the payload itself or (with
+** CDF_REF) through it: cdata.c and cconv.c read both forms. */
 typedef struct CData {
   CTypeID id;
   uint16_t flags;      /* CDF_* */
-  uint8_t off;         /* offset of the value from the header */
-  uint8_t pad_;
+  uint8_t off;         /* offset of the value from the header (> 8 when the
+                          type needs 16-byte or larger alignment) */
+  uint8_t pad_;        /* alignment slack after the value */
 } CData;
 
 #define cdata_payload(cd)  ((void *)((char *)(cd) + (cd)->off))
@@ -314,7 +318,8 @@ size_t cdata_size(lua_State *L, int idx);   /* bytes of the value of the cdata a
 void cdata_pushctype(lua_State *L, CTState *S, CTypeID id);
 /* A "ct" argument: a type string (cached parse), a ctype object, a cdata (its
 ** type) or a library function.  `$` parameters in a string are taken from
-** stack slots first+1.. up to *nused; pass nused NULL when none are allowed. */
+** stack slots idx+1 .. top (one per `$`); *nused is set to how many were
+** used.  Pass nused NULL when none are allowed. */
 CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused);
 /* Turn Lua values at [first, last] into `$` parameters (ctype/cdata: type,
 ** number: CPP_INT, string: CPP_NAME).  Raises on other values. */
@@ -352,11 +357,17 @@ int cdata_ffi_typeof(lua_State *L, CTState *S);
 ** CCF_NARG is given). */
 void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
                    unsigned flags);
+/* The same for argument CCF_GETNARG(flags) of the C function fname: errors
+** read "bad argument #N to 'fname' (...)" whatever name the caller used
+** (a local alias, pcall).  fname NULL: as cconv_tocdata. */
+void cconv_toarg(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
+                 unsigned flags, const char *fname);
 /* Push the C value of type id at src.  Integers up to 64 bits -> Lua integer
 ** (uint64_t keeps its bits), enums -> integer, floats -> number, bool ->
-** boolean, NULL pointers -> nil, other pointers -> cdata, structs / unions /
-** arrays / complex / vectors -> a reference cdata into src kept alive by the
-** value at stack index parent, or a copy when parent is 0. */
+** boolean, NULL pointers -> nil, other pointers -> cdata, complex / vectors
+** -> a boxed copy (as LuaJIT), structs / unions / arrays -> a reference cdata
+** into src kept alive by the value at stack index parent, or a copy when
+** parent is 0 (a reference without parent when the size is unknown). */
 void cconv_tolua(lua_State *L, CTState *S, CTypeID id, void *src, int parent);
 /* C value to C value (ffi.cast between cdata, copies, assignments). */
 void cconv_ctoc(lua_State *L, CTState *S, CTypeID did, void *dst,
@@ -365,7 +376,9 @@ void cconv_ctoc(lua_State *L, CTState *S, CTypeID did, void *dst,
 ** zero-filled object of type id at dst (size bytes, for VLA/VLS). */
 void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
                 int first, int n);
-/* Integer / number views used by arithmetic and ffi.tonumber. */
+/* Integer view used by arithmetic and indexing: 1 for int/bool/enum (*out:
+** the value, uint64_t keeps its bits), 2 for float/complex (*out: truncated
+** real part), 0 for anything else. */
 int cconv_toint64(CTState *S, CTypeID id, const void *src, int64_t *out);
 /* Bitfield read/write. */
 int64_t cconv_getbits(const void *base, const CField *f, int issigned);
@@ -375,6 +388,8 @@ void cconv_setbits(void *base, const CField *f, int64_t v);
 const char *cconv_typename(lua_State *L, CTState *S, int idx, char *buf, size_t n);
 /* Raise "cannot convert 'FROM' to 'TO'" (with CCF_NARG context). */
 int cconv_error(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags);
+int cconv_argerror(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags,
+                   const char *fname);     /* naming fname, as cconv_toarg */
 
 /* ======================================================================
 ** Calls (ccall.c).

@@ -417,10 +417,10 @@ int clib_ffi_dlclose(lua_State *L, CTState *S) {
 }
 
 int clib_ffi_addressof(lua_State *L, CTState *S) {
-  CLib *lib = clib_check(L, S, 1);
-  int h = lua_gettop(L);
   size_t len;
   const char *name = luaL_checklstring(L, 2, &len);
+  CLib *lib = clib_check(L, S, 1);
+  int h = lua_gettop(L);
   CLibName n;
   CTypeID pid;
   void *p;

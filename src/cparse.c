@@ -131,7 +131,7 @@ typedef struct CPState {
   int nparams, iparam;
   CPError *err;
   jmp_buf jb;
-  int depth, noeval;
+  int depth, noeval, inparams;
   CPOp *ops;           /* declarator ops stack */
   uint32_t nops, szops;
   CField *fl;          /* stack of members, params and enum constants */
@@ -517,8 +517,9 @@ static void cparse_declare(CPState *P, const CPTok *at, const char *name, int ki
   memset(&n, 0, sizeof n);
   n.name = name; n.kind = (uint32_t)kind; n.type = type;
   n.quals = quals & CTF_QUALS; n.value = value; n.sym = sym;
+  /* glibc adds __asm__ labels in a redeclaration: the first one stays */
   if (o && o->kind == n.kind && o->quals == n.quals && o->value == value &&
-      cparse_samestr(o->sym, sym) && cparse_sametype(P->S, o->type, type, 0))
+      (!o->sym || !sym || !strcmp(o->sym, sym)) && cparse_sametype(P->S, o->type, type, 0))
     return;
   r = ctype_declare(P->S, &n);
   if (r == -2) cparse_oom(P);
@@ -1041,6 +1042,7 @@ static void cparse_members(CPState *P) {
   while (P->tok.tok != '}') {
     CPSpec sp;
     if (P->tok.tok == ';') { cparse_next(P); continue; }
+    if (P->tok.tok == TK_EOF) cparse_expect(P, '}');
     cparse_declspec(P, &sp);
     if (P->tok.tok == ';') {
       if (sp.anonrec) {     /* transparent member */
@@ -1147,6 +1149,7 @@ static void cparse_enumbody(CPState *P, CPAttr *a) {
   uint32_t i;
   while (P->tok.tok != '}') {
     CPTok nt = P->tok;
+    if (P->tok.tok == TK_EOF) cparse_expect(P, '}');
     const char *s, *name;
     size_t len;
     CField *f;
@@ -1308,7 +1311,9 @@ static unsigned cparse_ptrquals(CPState *P, CPAttr *a) {
 
 /* After '(' in a declarator: a nested declarator or a parameter list? */
 static int cparse_isnested(CPState *P, int mode) {
-  const CPTok *t = cparse_peek(P);
+  const CPTok *t;
+  if (mode == DECL_NAMED) return 1;   /* the name must be inside */
+  t = cparse_peek(P);
   switch (t->tok) {
   case '*': case '&': case '(': case '^':
   case TK_ATTRIBUTE: case TK_DECLSPEC: case TK_IGNORED:
@@ -1330,6 +1335,12 @@ static void cparse_arrayop(CPState *P) {
          P->tok.tok == TK_RESTRICT || P->tok.tok == TK_STATIC)
     cparse_next(P);       /* parameter array qualifiers: the array decays */
   if (P->tok.tok == ']') flags = CTF_INCOMPLETE;
+  else if (P->inparams && (P->tok.tok == '*' || (P->tok.tok == TK_NAME &&
+           !ctype_lookup(P->S, P->tok.s, P->tok.len)))) {
+    /* C99 [*] or [n] naming another parameter: decays anyway */
+    while (P->tok.tok != ']' && P->tok.tok != TK_EOF) cparse_next(P);
+    flags = CTF_INCOMPLETE;
+  }
   else if (P->tok.tok == '?') { flags = CTF_VLA; cparse_next(P); }
   else n = cparse_count(P, "size of array");
   cparse_skip(P, ']');
@@ -1340,10 +1351,12 @@ static void cparse_funcop(CPState *P) {
   uint32_t p0 = P->nfl;
   unsigned flags = 0;
   cparse_next(P);
+  P->inparams++;
   while (P->tok.tok != ')') {
     CPSpec sp;
     CPDecl d;
     const CType *ct;
+    if (P->tok.tok == TK_EOF) cparse_expect(P, ')');
     if (P->tok.tok == TK_ELLIPSIS) {
       flags = CTF_VARIADIC;
       cparse_next(P);
@@ -1367,6 +1380,7 @@ static void cparse_funcop(CPState *P) {
     if (P->tok.tok != ',') break;
     cparse_next(P);
   }
+  P->inparams--;
   cparse_skip(P, ')');
   cparse_pushop(P, OP_FUNC, 0, flags, 0, p0, P->nfl - p0);
 }
@@ -1402,10 +1416,7 @@ static void cparse_declops(CPState *P, CPDecl *d, int mode) {
     if (mode == DECL_ABSTRACT) cparse_unexpected(P);
     d->ntok = P->tok;
     cparse_ident(P, &d->name, &d->nlen);
-  } else if (mode == DECL_NAMED) {
-    if (P->tok.tok == TK_EOF) cparse_unexpected(P);
-    cparse_errnear(P, "identifier expected");
-  }
+  } else if (mode == DECL_NAMED) cparse_errnear(P, "identifier expected");
   {
     uint32_t b = P->nops;
     for (;;) {
@@ -1495,7 +1506,7 @@ static void cparse_decl(CPState *P) {
   CPSpec sp;
   int first = 1;
   cparse_declspec(P, &sp);
-  if (P->tok.tok == ';') { cparse_next(P); return; }
+  if (P->tok.tok == ';' || P->tok.tok == TK_EOF) { cparse_skip(P, ';'); return; }
   for (;;) {
     CPDecl d;
     const char *name;

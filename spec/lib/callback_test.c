@@ -122,3 +122,13 @@ int cbt_twice(int (*f)(int), int x) { return f(f(x)); }
 
 /* The stored pointer as an integer, to count distinct closures. */
 uintptr_t cbt_stored_addr(void) { return (uintptr_t)cbt_stored; }
+
+long double cbt_ldbl(long double (*f)(long double), long double x) { return f(x); }
+double _Complex cbt_cdbl(double _Complex (*f)(double _Complex), double re, double im) {
+  double _Complex z = re + im * 1.0i;
+  return f(z);
+}
+float _Complex cbt_cflt(float _Complex (*f)(float _Complex), float re, float im) {
+  float _Complex z = re + im * 1.0fi;
+  return f(z);
+}

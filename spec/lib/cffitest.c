@@ -399,6 +399,10 @@ TL_API tl_money tl_money_add(tl_money a, tl_money b)
 TL_API int tl_money_cmp(tl_money a, tl_money b)
 { return (a.cents > b.cents) - (a.cents < b.cents); }
 
+/* Returned by value, for metatype __gc on values made by C. */
+typedef struct tl_handle { int id; } tl_handle;
+TL_API tl_handle tl_handle_make(int id) { tl_handle h = { id }; return h; }
+
 /* ---------------------------------------------------------------------
 ** Many arguments (some on the stack)
 ** --------------------------------------------------------------------- */
