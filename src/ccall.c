@@ -77,7 +77,8 @@ typedef struct CCallArg {
   CTypeID id;          /* type the Lua value converts to */
   uint8_t conv;        /* CA_* */
   uint8_t reg;         /* direct call: index in the register images */
-  uint16_t pad_;
+  uint8_t shift;       /* integers: 64 - bits, to truncate and extend */
+  uint8_t sign;        /* integers: signed */
   uint32_t off;        /* libffi call: offset of the value in the buffer */
   uint32_t size;       /* bytes of the value */
 } CCallArg;
@@ -88,7 +89,10 @@ typedef struct CCallDesc {
   uint32_t nargs;      /* fixed parameters */
   uint8_t variadic;
   uint8_t rconv;       /* CR_* */
-  uint16_t pad_;
+  uint8_t intcls;      /* direct-callable, every argument and the result of
+                          integer class */
+  uint8_t inl;         /* intcls and not forced slow: closures of small
+                          arity make the call inline */
   CCallInvoker invoke; /* direct invoker or its libffi stand-in; NULL when
                           the signature needs the general path */
   CCallInvoker dinvoke;/* direct call this signature allows, or NULL */
@@ -629,6 +633,8 @@ static ffi_type *ccall_planarg(lua_State *L, CTState *S, CCallArg *a,
       t = ccall_inttype(it->size, it->flags & CTF_UNSIGNED);
       if (t == NULL) break;
       a->conv = (uint8_t)ccall_intconv(it, CA_I8);
+      a->shift = (uint8_t)(64 - 8 * it->size);
+      a->sign = (it->flags & CTF_UNSIGNED) == 0;
       return t;
     }
     case CT_FLOAT:
@@ -753,6 +759,9 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   (void)direct; (void)ni; (void)nf;
 #endif
   d->invoke = (d->dinvoke != NULL && cs->slow) ? ccall_inv_ffi : d->dinvoke;
+  d->intcls = d->dinvoke != NULL && nf == 0 &&
+              d->rconv != CR_FLOAT && d->rconv != CR_DOUBLE;
+  d->inl = d->intcls && !cs->slow;
   /* anchor, then index by type id */
   if (fid >= cs->nbytype) {
     uint32_t nn = cs->nbytype ? cs->nbytype : 64;
@@ -803,66 +812,37 @@ CCALL_NOINLINE uint64_t ccall_argconv(lua_State *L, CTState *S,
 }
 
 /* The register image of a scalar argument.  The inline cases take values
-** that convert exactly; the rest go through cconv, so both agree. */
+** that convert exactly as cconv would (integers wrap to the parameter's
+** width); the rest go through cconv, so both paths agree. */
 CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallArg *a,
                                 int idx, int narg, const char *name) {
-  switch (a->conv) {
-    case CA_I32:
-      if (lua_isinteger(L, idx)) {
-        lua_Integer v = lua_tointeger(L, idx);
-        if (v == (int32_t)v) return (uint64_t)v;
-      }
-      break;
-    case CA_U32:
-      if (lua_isinteger(L, idx)) {
-        lua_Integer v = lua_tointeger(L, idx);
-        if (v == (lua_Integer)(uint32_t)v) return (uint64_t)v;
-      }
-      break;
-    case CA_I64:
-      if (lua_isinteger(L, idx)) return (uint64_t)lua_tointeger(L, idx);
-      break;
-    case CA_U64:
-      if (lua_isinteger(L, idx)) {
-        lua_Integer v = lua_tointeger(L, idx);
-        if (v >= 0) return (uint64_t)v;
-      }
-      break;
-    case CA_I8: case CA_U8: case CA_I16: case CA_U16:
-      if (lua_isinteger(L, idx)) {
-        lua_Integer v = lua_tointeger(L, idx);
-        uint64_t u = ccall_normalize(a->conv, (uint64_t)v);
-        if ((lua_Integer)u == v) return u;
-      }
-      break;
-    case CA_DOUBLE:
-      if (lua_type(L, idx) == LUA_TNUMBER) {
-        CCallReg r;
-        r.d = (double)lua_tonumber(L, idx);
-        return r.u;
-      }
-      break;
-    case CA_FLOAT:
-      if (lua_type(L, idx) == LUA_TNUMBER) {
-        float f = (float)lua_tonumber(L, idx);
-        uint32_t b;
-        memcpy(&b, &f, sizeof b);
-        return b;
-      }
-      break;
-    case CA_BOOL:
-      if (lua_isboolean(L, idx)) return (uint64_t)lua_toboolean(L, idx);
-      break;
-    case CA_STR: {
-      int t = lua_type(L, idx);
-      if (t == LUA_TSTRING) return (uint64_t)(uintptr_t)lua_tostring(L, idx);
-      if (t == LUA_TNIL) return 0;
-      break;
+  int conv = a->conv;
+  if (CCALL_LIKELY(conv <= CA_U64)) {
+    if (CCALL_LIKELY(lua_isinteger(L, idx))) {
+      uint64_t x = (uint64_t)lua_tointeger(L, idx) << a->shift;
+      return a->sign ? (uint64_t)((int64_t)x >> a->shift) : x >> a->shift;
     }
-    case CA_PTR:
-      if (lua_isnil(L, idx)) return 0;
-      break;
-    default: break;
+  } else if (conv == CA_DOUBLE) {
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      CCallReg r;
+      r.d = (double)lua_tonumber(L, idx);
+      return r.u;
+    }
+  } else if (conv == CA_STR) {
+    int t = lua_type(L, idx);
+    if (t == LUA_TSTRING) return (uint64_t)(uintptr_t)lua_tostring(L, idx);
+    if (t == LUA_TNIL) return 0;
+  } else if (conv == CA_PTR) {
+    if (lua_isnil(L, idx)) return 0;
+  } else if (conv == CA_FLOAT) {
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      float f = (float)lua_tonumber(L, idx);
+      uint32_t b;
+      memcpy(&b, &f, sizeof b);
+      return b;
+    }
+  } else if (conv == CA_BOOL) {
+    if (lua_isboolean(L, idx)) return (uint64_t)lua_toboolean(L, idx);
   }
   return ccall_argconv(L, S, a, idx, narg, name);
 }
@@ -1108,6 +1088,71 @@ static int ccall_closure(lua_State *L) {
   return ccall_closureslow(L, f);
 }
 
+#if CCALL_DIRECT
+/* Closures of functions with n <= 4 parameters: the same, unrolled, and
+** with the call made inline when every argument and the result are of
+** integer class (pointers, strings, integers: the common case). */
+CCALL_INLINE int ccall_fixed(lua_State *L, CCallFunc *f, const int n) {
+  CTState *S = f->S;
+  const CCallDesc *d = f->desc;
+  CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret;
+  lua_State *oldL;
+  int i, *ep;
+  for (i = 0; i < n; i++)
+    r[d->args[i].reg].u = ccall_arg(L, S, &d->args[i], i + 1, i + 1, f->name);
+  ep = &errno;
+  oldL = S->curL;
+  S->curL = L;
+  *ep = S->errno_val;
+  if (CCALL_LIKELY(d->inl)) {
+    void *fn = f->fptr;
+    switch (n) {
+      case 0: ret.u = ((uint64_t (*)(void))fn)(); break;
+      case 1: ret.u = ((uint64_t (*)(uint64_t))fn)(r[0].u); break;
+      case 2: ret.u = ((uint64_t (*)(uint64_t, uint64_t))fn)(r[0].u, r[1].u); break;
+      case 3:
+        ret.u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t))fn)(r[0].u, r[1].u, r[2].u);
+        break;
+      default:
+        ret.u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t))fn)
+                  (r[0].u, r[1].u, r[2].u, r[3].u);
+        break;
+    }
+  } else {
+    d->invoke(f->fptr, r, &ret, d);
+  }
+  S->errno_val = *ep;
+  S->curL = oldL;
+  if (CCALL_UNLIKELY(S->cb_error)) ccallback_raise(L, S);
+  return ccall_pushret(L, S, d, &ret);
+}
+
+#define CCALL_FIXED(n) \
+  static int ccall_closure##n(lua_State *L) { \
+    CCallFunc *f = (CCallFunc *)lua_touserdata(L, lua_upvalueindex(1)); \
+    if (CCALL_LIKELY(lua_gettop(L) == f->nfast && f->lib->handle != NULL)) \
+      return ccall_fixed(L, f, n); \
+    return ccall_closureslow(L, f); \
+  }
+CCALL_FIXED(0) CCALL_FIXED(1) CCALL_FIXED(2) CCALL_FIXED(3) CCALL_FIXED(4)
+
+static const lua_CFunction ccall_closures[5] = {
+  ccall_closure0, ccall_closure1, ccall_closure2, ccall_closure3, ccall_closure4
+};
+#endif
+
+/* The closure function for a function type: by arity when small. */
+static lua_CFunction ccall_closurefor(CTState *S, CTypeID fid) {
+#if CCALL_DIRECT
+  const CType *ft = ctype_get(S, fid);
+  if (ft->kind == CT_FUNC && !(ft->flags & CTF_VARIADIC) && ft->nfield <= 4)
+    return ccall_closures[ft->nfield];
+#else
+  (void)S; (void)fid;
+#endif
+  return ccall_closure;
+}
+
 void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
                     int lib, const char *name) {
   size_t len = strlen(name);
@@ -1131,9 +1176,9 @@ void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
   lua_insert(L, -2);
   if (lib != 0) {
     lua_pushvalue(L, lib);
-    lua_pushcclosure(L, ccall_closure, 3);
+    lua_pushcclosure(L, ccall_closurefor(S, fid), 3);
   } else {
-    lua_pushcclosure(L, ccall_closure, 2);
+    lua_pushcclosure(L, ccall_closurefor(S, fid), 2);
   }
   /* closure -> its function cdata (payload: the address; user value 1:
   ** the library) */
@@ -1196,8 +1241,10 @@ int ccall_ffi_slowpath(lua_State *L, CTState *S) {
     cs->slow = lua_toboolean(L, 1);
     for (i = 0; i < cs->nbytype; i++) {
       CCallDesc *d = cs->bytype[i];
-      if (d != NULL && d->dinvoke != NULL)
+      if (d != NULL && d->dinvoke != NULL) {
         d->invoke = cs->slow ? ccall_inv_ffi : d->dinvoke;
+        d->inl = d->intcls && !cs->slow;
+      }
     }
   }
   lua_pushboolean(L, old);

@@ -574,7 +574,6 @@ static CPVal cparse_cast(CPState *P, CPVal v, CTypeID id) {
 }
 
 static CPVal cparse_cond(CPState *P);
-#define cparse_expr cparse_cond
 static CPVal cparse_unary(CPState *P);
 static CTypeID cparse_typename(CPState *P);
 
@@ -684,7 +683,7 @@ static CPVal cparse_unary(CPState *P) {
     v = cparse_cast(P, cparse_unary(P), id);
   } else if (op == '(') {
     cparse_next(P);
-    v = cparse_expr(P);
+    v = cparse_cond(P);
     cparse_skip(P, ')');
   } else if (op == TK_SIZEOF || op == TK_ALIGNOF) {
     v = cparse_sizeof(P);
@@ -802,7 +801,7 @@ static CPVal cparse_cond(CPState *P) {
 /* A non-negative count (array size, alignment, vector size). */
 static size_t cparse_count(CPState *P, const char *what) {
   CPTok st = P->tok;
-  CPVal v = cparse_expr(P);
+  CPVal v = cparse_cond(P);
   if (!(v.t & VT_UNS) && v.v < 0) cparse_err(P, &st, 1, "%s is negative", what);
   if ((uint64_t)v.v > CPARSE_MAXSIZE) cparse_err(P, &st, 1, "%s is too large", what);
   return (size_t)v.v;
@@ -1017,7 +1016,7 @@ static void cparse_member(CPState *P, const CPSpec *sp) {
     CPVal v;
     if (!ctype_isint(ct)) cparse_err(P, &d.ntok, 0, "static member must be an integer constant");
     cparse_skip(P, '=');
-    v = cparse_cast(P, cparse_expr(P), d.id);
+    v = cparse_cast(P, cparse_cond(P), d.id);
     f.flags |= CFF_CONSTVAL;
     f.value = v.v;
   } else if ((ct->flags & CTF_INCOMPLETE) && ct->kind != CT_ARRAY) {
@@ -1157,7 +1156,7 @@ static void cparse_enumbody(CPState *P, CPAttr *a) {
     cparse_attrs(P, a);
     if (P->tok.tok == '=') {
       cparse_next(P);
-      next = cparse_expr(P).v;
+      next = cparse_cond(P).v;
     }
     name = cparse_intern(P, s, len);
     for (i = P->scope; i < P->nfl; i++)
@@ -1527,7 +1526,7 @@ static void cparse_decl(CPState *P) {
       if (!(d.quals & CTF_CONST) || !ctype_isint(ct))
         cparse_err(P, &d.ntok, 0, "'%s' cannot be initialised (only integer constants can)", name);
       cparse_next(P);
-      v = cparse_cast(P, cparse_expr(P), d.id);
+      v = cparse_cast(P, cparse_cond(P), d.id);
       cparse_declare(P, &d.ntok, name, CN_CONST, d.id, 0, v.v, NULL);
     } else {
       if (ct->kind == CT_VOID) cparse_err(P, &d.ntok, 0, "variable '%s' declared void", name);
@@ -1553,7 +1552,7 @@ static void cparse_define(CPState *P) {
   cparse_next(P);
   if (P->tok.tok == '(' && P->tok.s == nt.s + nt.len)
     cparse_err(P, &nt, 0, "function-like macro '%.*s' is not supported", (int)nt.len, nt.s);
-  v = cparse_expr(P);
+  v = cparse_cond(P);
   if (P->tok.tok != TK_EOL && P->tok.tok != TK_EOF) cparse_notconst(P);
   if (v.t == VT_U64 && v.v < 0) id = CTID_UINT64;
   else if ((v.t & VT_UNS) ? (uint64_t)v.v <= INT32_MAX : (v.v >= INT32_MIN && v.v <= INT32_MAX))
