@@ -8,7 +8,10 @@
 ** are allocated from two separate register files in order) is called
 ** directly through a C function-pointer type chosen by class; everything
 ** else goes through ffi_call.  A library function is a C closure over a
-** small block {fptr, descriptor, state, library, name}.
+** small block {fptr, descriptor, state, library, name}; closures of up to
+** four parameters are unrolled and call all-integer or all-double
+** signatures inline.  ffi._slowpath swaps every direct invoker for one that
+** makes the same call through the prepared ffi_cif, so specs can compare.
 */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,7 +36,7 @@
 /* Direct calls need an ABI where integer and floating-point arguments use
 ** separate register files, each assigned in argument order, and where a
 ** stack argument takes an 8-byte slot (integers beyond the registers). */
-#if (defined(__x86_64__) && !defined(_WIN64)) || \
+#if (defined(__x86_64__) && !defined(_WIN64) && !defined(__ILP32__)) || \
     (defined(__aarch64__) && !defined(__APPLE__) && !defined(_WIN32))
 #define CCALL_DIRECT 1
 #else
@@ -65,6 +68,9 @@ enum {
   CA_OTHER     /* long double and the rest (libffi only, through cconv) */
 };
 
+/* Signature classes a small closure calls inline. */
+enum { CC_NONE, CC_INT, CC_DBL };
+
 /* How a result becomes a Lua value. */
 enum {
   CR_VOID, CR_I8, CR_U8, CR_I16, CR_U16, CR_I32, CR_U32, CR_I64, CR_U64,
@@ -89,10 +95,10 @@ typedef struct CCallDesc {
   uint32_t nargs;      /* fixed parameters */
   uint8_t variadic;
   uint8_t rconv;       /* CR_* */
-  uint8_t intcls;      /* direct-callable, every argument and the result of
-                          integer class */
-  uint8_t inl;         /* intcls and not forced slow: closures of small
-                          arity make the call inline */
+  uint8_t cls;         /* CC_INT: direct-callable, every argument and the
+                          result of integer class; CC_DBL: all double */
+  uint8_t inl;         /* cls unless forced slow: closures of small arity
+                          make the call inline */
   CCallInvoker invoke; /* direct invoker or its libffi stand-in; NULL when
                           the signature needs the general path */
   CCallInvoker dinvoke;/* direct call this signature allows, or NULL */
@@ -759,9 +765,15 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   (void)direct; (void)ni; (void)nf;
 #endif
   d->invoke = (d->dinvoke != NULL && cs->slow) ? ccall_inv_ffi : d->dinvoke;
-  d->intcls = d->dinvoke != NULL && nf == 0 &&
-              d->rconv != CR_FLOAT && d->rconv != CR_DOUBLE;
-  d->inl = d->intcls && !cs->slow;
+  if (d->dinvoke != NULL && nf == 0 && d->rconv != CR_FLOAT &&
+      d->rconv != CR_DOUBLE)
+    d->cls = CC_INT;
+  else if (d->dinvoke != NULL && ni == 0 && d->rconv == CR_DOUBLE) {
+    d->cls = CC_DBL;
+    for (i = 0; i < n; i++)
+      if (d->args[i].conv != CA_DOUBLE) d->cls = CC_NONE;
+  }
+  d->inl = cs->slow ? CC_NONE : d->cls;
   /* anchor, then index by type id */
   if (fid >= cs->nbytype) {
     uint32_t nn = cs->nbytype ? cs->nbytype : 64;
@@ -817,16 +829,19 @@ CCALL_NOINLINE uint64_t ccall_argconv(lua_State *L, CTState *S,
 CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallArg *a,
                                 int idx, int narg, const char *name) {
   int conv = a->conv;
-  if (CCALL_LIKELY(conv <= CA_U64)) {
-    if (CCALL_LIKELY(lua_isinteger(L, idx))) {
-      uint64_t x = (uint64_t)lua_tointeger(L, idx) << a->shift;
-      return a->sign ? (uint64_t)((int64_t)x >> a->shift) : x >> a->shift;
-    }
+  if (CCALL_LIKELY(conv == CA_I32)) {   /* int: the most common */
+    if (CCALL_LIKELY(lua_isinteger(L, idx)))
+      return (uint64_t)(int64_t)(int32_t)lua_tointeger(L, idx);
   } else if (conv == CA_DOUBLE) {
     if (lua_type(L, idx) == LUA_TNUMBER) {
       CCallReg r;
       r.d = (double)lua_tonumber(L, idx);
       return r.u;
+    }
+  } else if (conv <= CA_U64) {
+    if (CCALL_LIKELY(lua_isinteger(L, idx))) {
+      uint64_t x = (uint64_t)lua_tointeger(L, idx) << a->shift;
+      return a->sign ? (uint64_t)((int64_t)x >> a->shift) : x >> a->shift;
     }
   } else if (conv == CA_STR) {
     int t = lua_type(L, idx);
@@ -854,6 +869,17 @@ CCALL_INLINE int ccall_pushret(lua_State *L, CTState *S, const CCallDesc *d,
                                const void *rb) {
   uint64_t u;
   memcpy(&u, rb, sizeof u);
+  if (CCALL_LIKELY(d->rconv == CR_I32)) {   /* int: the most common */
+    lua_pushinteger(L, (int32_t)u);
+    return 1;
+  }
+  if (d->rconv == CR_VOID) return 0;
+  if (d->rconv == CR_DOUBLE) {
+    double x;
+    memcpy(&x, rb, sizeof x);
+    lua_pushnumber(L, (lua_Number)x);
+    return 1;
+  }
   switch (d->rconv) {
     case CR_VOID: return 0;
     case CR_I8: lua_pushinteger(L, (int8_t)u); break;
@@ -1098,13 +1124,16 @@ CCALL_INLINE int ccall_fixed(lua_State *L, CCallFunc *f, const int n) {
   CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret;
   lua_State *oldL;
   int i, *ep;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
   for (i = 0; i < n; i++)
     r[d->args[i].reg].u = ccall_arg(L, S, &d->args[i], i + 1, i + 1, f->name);
   ep = &errno;
   oldL = S->curL;
   S->curL = L;
   *ep = S->errno_val;
-  if (CCALL_LIKELY(d->inl)) {
+  if (CCALL_LIKELY(d->inl == CC_INT)) {
     void *fn = f->fptr;
     switch (n) {
       case 0: ret.u = ((uint64_t (*)(void))fn)(); break;
@@ -1116,6 +1145,20 @@ CCALL_INLINE int ccall_fixed(lua_State *L, CCallFunc *f, const int n) {
       default:
         ret.u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t))fn)
                   (r[0].u, r[1].u, r[2].u, r[3].u);
+        break;
+    }
+  } else if (d->inl == CC_DBL) {
+    void *fn = f->fptr;
+    switch (n) {
+      case 0: ret.d = ((double (*)(void))fn)(); break;
+      case 1: ret.d = ((double (*)(double))fn)(r[8].d); break;
+      case 2: ret.d = ((double (*)(double, double))fn)(r[8].d, r[9].d); break;
+      case 3:
+        ret.d = ((double (*)(double, double, double))fn)(r[8].d, r[9].d, r[10].d);
+        break;
+      default:
+        ret.d = ((double (*)(double, double, double, double))fn)
+                  (r[8].d, r[9].d, r[10].d, r[11].d);
         break;
     }
   } else {
@@ -1243,7 +1286,7 @@ int ccall_ffi_slowpath(lua_State *L, CTState *S) {
       CCallDesc *d = cs->bytype[i];
       if (d != NULL && d->dinvoke != NULL) {
         d->invoke = cs->slow ? ccall_inv_ffi : d->dinvoke;
-        d->inl = d->intcls && !cs->slow;
+        d->inl = cs->slow ? CC_NONE : d->cls;
       }
     }
   }

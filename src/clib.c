@@ -1,15 +1,15 @@
 /*
 ** clib.c: libraries and their namespaces.
 **
-** A library is a handle userdata (CLib); user value 1 caches the addresses
-** of variables already looked up, user value 2 is the namespace's cache.
-** A namespace is an empty Lua table (plus the handle at a private
-** light-userdata key) whose metatable's __index is the cache table: a
-** declared function or constant is resolved once by the cache's own
-** __index (shared metatable) and stored in the cache, so later lookups are
-** table hits, while assignments always reach __newindex (functions and
-** constants cannot be overwritten).  Variables are never cached: every
-** access reaches memory.
+** A library is a handle userdata (CLib) whose user value 1 caches the
+** addresses of variables already looked up.  Its namespace is a plain Lua
+** table holding the handle at a private light-userdata key, with a shared
+** metatable: __index resolves a declared name once (functions and
+** constants are then stored in the table with rawset, so the next lookup
+** is a plain table hit: a per-call `lib.f(...)` costs what a Lua table
+** field costs), variables stay behind __index/__newindex so every access
+** reaches memory.  The price: assigning to a name already cached replaces
+** it in that table (Lua never calls __newindex for an existing key).
 */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -43,7 +43,7 @@ static int clib_handle_gc(lua_State *L) {
 /* Push a new, not yet opened, handle userdata. */
 static CLib *clib_newhandle(lua_State *L, CTState *S, const char *name, int isC) {
   size_t len = strlen(name);
-  CLib *lib = (CLib *)lua_newuserdatauv(L, sizeof(CLib) + len, 2);
+  CLib *lib = (CLib *)lua_newuserdatauv(L, sizeof(CLib) + len, 1);
   lib->handle = NULL;
   lib->isC = isC;
   memcpy(lib->name, name, len + 1);
@@ -58,38 +58,14 @@ static CLib *clib_newhandle(lua_State *L, CTState *S, const char *name, int isC)
 
 /* Replace the handle at the top by its namespace table. */
 static void clib_newns(lua_State *L, CTState *S) {
-  int h = lua_gettop(L), libs;
-  luaL_checkstack(L, 8, NULL);
-  cffi_pushtable(L, S, CFFI_T_LIBS);
-  libs = h + 1;
-  /* the cache: resolved functions and constants */
   lua_createtable(L, 0, 8);
-  lua_pushvalue(L, h);
+  lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, CLIB_PRIVKEY(S));
-  lua_getfield(L, libs, "cachemt");
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  lua_setiuservalue(L, h, 2);
-  /* the namespace's metatable: the shared methods, __index = the cache */
-  lua_createtable(L, 0, 6);
-  lua_getfield(L, libs, "nsmt");
-  lua_pushnil(L);
-  while (lua_next(L, -2) != 0) {
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, -5);
-  }
+  cffi_pushtable(L, S, CFFI_T_LIBS);
+  lua_getfield(L, -1, "nsmt");
+  lua_setmetatable(L, -3);
   lua_pop(L, 1);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "__index");
-  /* the namespace */
-  lua_createtable(L, 0, 1);
-  lua_pushvalue(L, h);
-  lua_rawsetp(L, -2, CLIB_PRIVKEY(S));
-  lua_insert(L, -2);
-  lua_setmetatable(L, -2);
-  lua_replace(L, h);
-  lua_settop(L, h);
+  lua_remove(L, -2);
 }
 
 /* The library of the namespace at idx, its handle pushed; NULL (nothing
@@ -171,9 +147,8 @@ static int clib_notdeclared(lua_State *L, int idx) {
 
 /* ---- namespace metamethods ---------------------------------------------- */
 
-/* Resolve key (stack index 2) for the namespace whose cache table is at 1
-** and handle at h: pushes the value (functions and constants go into the
-** cache). */
+/* Resolve key (stack index 2) in the namespace at 1 whose handle is at h:
+** pushes the value (functions and constants are also stored in it). */
 static void clib_resolve(lua_State *L, CTState *S, CLib *lib, int h) {
   size_t len;
   const char *name;
@@ -209,7 +184,6 @@ static void clib_resolve(lua_State *L, CTState *S, CLib *lib, int h) {
   }
 }
 
-/* __index of a cache table (shared metatable). */
 static int clib_index(lua_State *L) {
   CTState *S = cffi_upstate(L);
   CLib *lib;
@@ -322,27 +296,20 @@ static int clib_pairs(lua_State *L) {
 
 int clib_open(lua_State *L, CTState *S) {
   static const luaL_Reg nsmeta[] = {
-    {"__newindex", clib_newindex}, {"__pairs", clib_pairs},
-    {"__tostring", clib_tostring}, {NULL, NULL}
+    {"__index", clib_index}, {"__newindex", clib_newindex},
+    {"__pairs", clib_pairs}, {"__tostring", clib_tostring}, {NULL, NULL}
   };
   cffi_pushtable(L, S, CFFI_T_LIBS);
   lua_createtable(L, 0, 2);
   lua_pushcfunction(L, clib_handle_gc);
   lua_setfield(L, -2, "__gc");
   lua_setfield(L, -2, "handlemt");
-  /* template of every namespace's metatable (copied, plus __index) */
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 6);
   cffi_pushtable(L, S, CFFI_T_STATE);
   luaL_setfuncs(L, nsmeta, 1);
   lua_pushliteral(L, "library");
   lua_setfield(L, -2, "__metatable");
   lua_setfield(L, -2, "nsmt");
-  /* metatable of the cache tables */
-  lua_createtable(L, 0, 1);
-  cffi_pushtable(L, S, CFFI_T_STATE);
-  lua_pushcclosure(L, clib_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_setfield(L, -2, "cachemt");
   lua_pop(L, 1);
   return 0;
 }
@@ -398,17 +365,15 @@ int clib_ffi_dlclose(lua_State *L, CTState *S) {
   lua_newtable(L);
   lua_setiuservalue(L, h, 1);
   /* drop what the namespace cached; keep the private key */
-  lua_getiuservalue(L, h, 2);
   lua_pushnil(L);
-  while (lua_next(L, -2) != 0) {
+  while (lua_next(L, 1) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TLIGHTUSERDATA) {
       lua_pushvalue(L, -1);
       lua_pushnil(L);
-      lua_rawset(L, -4);
+      lua_rawset(L, 1);
     }
   }
-  lua_pop(L, 1);
   if (dlclose(handle) != 0) {
     const char *e = dlerror();
     return luaL_error(L, "cannot close library '%s': %s", lib->name, e ? e : "?");
