@@ -60,7 +60,7 @@ asan: deps build/asan/cffi.so $(TESTLIB)
 
 valgrind: all $(TESTLIB)
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	  --show-leak-kinds=definite -q $(LUA) $$(command -v busted) $(BUSTED_FLAGS) spec
+	  --show-leak-kinds=definite --suppressions=scripts/valgrind.supp -q $(LUA) $$(command -v busted) $(BUSTED_FLAGS) spec
 
 bench: all
 	sh bench/run.sh
