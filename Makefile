@@ -53,7 +53,7 @@ test: deps all $(TESTLIB)
 	$(BUSTED) spec
 
 # Specs under AddressSanitizer + UBSan: the interpreter gets libasan preloaded.
-asan: deps build/asan/cffi.so $(TESTLIB)
+asan: deps all build/asan/cffi.so $(TESTLIB)
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	CFFI_CPATH=build/asan/?.so $(BUSTED) spec
