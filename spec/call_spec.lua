@@ -1,6 +1,7 @@
 -- Calling C functions: every argument and return type, varargs, errno,
 -- function cdata, and the error messages of bad calls.
 local ffi = require "cffi"
+local support = require "support"
 
 local LIBPATH = "./spec/lib/libcffitest.so"
 
@@ -264,32 +265,7 @@ double tl_vsumd_after8(double a, double b, double c, double d, double e,
 local lib = ffi.load(LIBPATH)
 local C = ffi.C
 
--- Raise-checker: fn must fail and its message contain every substring.
-local function assert_fails(fn, ...)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  err = tostring(err)
-  for i = 1, select("#", ...) do
-    assert.matches((select(i, ...)), err, 1, true)
-  end
-  return err
-end
-
--- Run a Lua script in a fresh interpreter (for calls that may crash);
--- returns its output, ending with "[exit N]".
-local function run_lua(code)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local cpath = os.getenv("CFFI_CPATH") or "./?.so"
-  local p = io.popen(("LUA_CPATH='%s;;' lua5.4 '%s' 2>&1; echo \"[exit $?]\"")
-                     :format(cpath, script))
-  local out = p:read("a")
-  p:close()
-  os.remove(script)
-  return out
-end
+local raises, run_lua = support.raises, support.run_lua
 
 local PRELUDE = ([[
 local ffi = require "cffi"
@@ -458,7 +434,7 @@ describe("integer arguments and results", function()
   end)
 
   it("an unknown enum constant name is an error", function()
-    assert_fails(function() lib.tl_color_value("TL_PURPLE") end,
+    raises(function() lib.tl_color_value("TL_PURPLE") end,
       "bad argument #1 to 'tl_color_value'")
   end)
 end)
@@ -1007,12 +983,12 @@ describe("structs and unions by value", function()
   end)
 
   it("the wrong struct type is an error", function()
-    assert_fails(function() lib.tl_point_sum(ffi.new("tl_vec2")) end,
+    raises(function() lib.tl_point_sum(ffi.new("tl_vec2")) end,
       "bad argument #1 to 'tl_point_sum'", "struct tl_point")
   end)
 
   it("a number for a struct is an error", function()
-    assert_fails(function() lib.tl_point_sum(5) end,
+    raises(function() lib.tl_point_sum(5) end,
       "bad argument #1 to 'tl_point_sum' (cannot convert 'number' to 'struct tl_point')")
   end)
 end)
@@ -1155,15 +1131,15 @@ describe("variadic functions", function()
   end)
 
   it("a table among the variadic arguments is an error", function()
-    assert_fails(function() lib.tl_vsum(1, {}) end, "bad argument #2 to 'tl_vsum'")
+    raises(function() lib.tl_vsum(1, {}) end, "bad argument #2 to 'tl_vsum'")
   end)
 
   it("a function among the variadic arguments is an error", function()
-    assert_fails(function() lib.tl_vsum(2, 1, print) end, "bad argument #3 to 'tl_vsum'")
+    raises(function() lib.tl_vsum(2, 1, print) end, "bad argument #3 to 'tl_vsum'")
   end)
 
   it("the fixed part converts by the declared types", function()
-    assert_fails(function() lib.tl_vsum("x", 1) end,
+    raises(function() lib.tl_vsum("x", 1) end,
       "bad argument #1 to 'tl_vsum' (cannot convert 'string' to 'int')")
   end)
 end)
@@ -1220,7 +1196,7 @@ describe("snprintf from libc", function()
     assert.equal("abc", ffi.string(small))
   end)
   it("a table argument is an error", function()
-    assert_fails(function() C.snprintf(buf, 8, "%d", {}) end,
+    raises(function() C.snprintf(buf, 8, "%d", {}) end,
       "bad argument #4 to 'snprintf'")
   end)
 end)
@@ -1275,94 +1251,94 @@ describe("errno", function()
   end)
 
   it("a non-number is an error", function()
-    assert_fails(function() ffi.errno("x") end, "bad argument #1")
+    raises(function() ffi.errno("x") end, "bad argument #1")
   end)
 end)
 
 describe("argument errors", function()
   it("too few arguments", function()
-    assert_fails(function() lib.tl_add(1) end,
+    raises(function() lib.tl_add(1) end,
       "wrong number of arguments for 'tl_add' (expected 2, got 1)")
   end)
 
   it("too many arguments", function()
-    assert_fails(function() lib.tl_add(1, 2, 3) end,
+    raises(function() lib.tl_add(1, 2, 3) end,
       "wrong number of arguments for 'tl_add' (expected 2, got 3)")
   end)
 
   it("arguments to a function taking none", function()
-    assert_fails(function() lib.tl_noop(1) end,
+    raises(function() lib.tl_noop(1) end,
       "wrong number of arguments for 'tl_noop' (expected 0, got 1)")
   end)
 
   it("too few arguments to a variadic function", function()
-    assert_fails(function() lib.tl_vsum() end,
+    raises(function() lib.tl_vsum() end,
       "wrong number of arguments for 'tl_vsum'")
   end)
 
   it("a string for an int", function()
-    assert_fails(function() lib.tl_add(1, "x") end,
+    raises(function() lib.tl_add(1, "x") end,
       "bad argument #2 to 'tl_add' (cannot convert 'string' to 'int')")
   end)
 
   it("a numeric string is not a number", function()
-    assert_fails(function() lib.tl_add("1", 2) end,
+    raises(function() lib.tl_add("1", 2) end,
       "bad argument #1 to 'tl_add' (cannot convert 'string' to 'int')")
   end)
 
   it("a table for an int", function()
-    assert_fails(function() lib.tl_add({}, 1) end,
+    raises(function() lib.tl_add({}, 1) end,
       "bad argument #1 to 'tl_add' (cannot convert 'table' to 'int')")
   end)
 
   it("nil for an int", function()
-    assert_fails(function() lib.tl_add(nil, 1) end,
+    raises(function() lib.tl_add(nil, 1) end,
       "bad argument #1 to 'tl_add' (cannot convert 'nil' to 'int')")
   end)
 
   it("a function for an int", function()
-    assert_fails(function() lib.tl_add(1, print) end,
+    raises(function() lib.tl_add(1, print) end,
       "bad argument #2 to 'tl_add' (cannot convert 'function' to 'int')")
   end)
 
   it("a string for a double", function()
-    assert_fails(function() lib.tl_dadd(1, "2") end,
+    raises(function() lib.tl_dadd(1, "2") end,
       "bad argument #2 to 'tl_dadd' (cannot convert 'string' to 'double')")
   end)
 
   it("a string for an int pointer", function()
-    assert_fails(function() lib.tl_sum_ints("abc", 1) end,
+    raises(function() lib.tl_sum_ints("abc", 1) end,
       "bad argument #1 to 'tl_sum_ints' (cannot convert 'string' to 'const int *')")
   end)
 
   it("a number for a char pointer", function()
-    assert_fails(function() lib.tl_strlen(5) end,
+    raises(function() lib.tl_strlen(5) end,
       "bad argument #1 to 'tl_strlen' (cannot convert 'number' to 'const char *')")
   end)
 
   it("a table for a char pointer", function()
-    assert_fails(function() lib.tl_strlen({}) end,
+    raises(function() lib.tl_strlen({}) end,
       "bad argument #1 to 'tl_strlen' (cannot convert 'table' to 'const char *')")
   end)
 
   it("a boolean for a pointer", function()
-    assert_fails(function() lib.tl_is_null(true) end,
+    raises(function() lib.tl_is_null(true) end,
       "bad argument #1 to 'tl_is_null' (cannot convert 'boolean' to 'const void *')")
   end)
 
   it("a pointer of the wrong type", function()
-    assert_fails(function() lib.tl_sum_ints(ffi.new("double[2]"), 2) end,
+    raises(function() lib.tl_sum_ints(ffi.new("double[2]"), 2) end,
       "bad argument #1 to 'tl_sum_ints'", "cdata<double", "to 'const int *'")
   end)
 
   it("a cdata struct for an int", function()
-    assert_fails(function() lib.tl_add(1, ffi.new("tl_point")) end,
+    raises(function() lib.tl_add(1, ffi.new("tl_point")) end,
       "bad argument #2 to 'tl_add'", "cdata<struct tl_point>", "to 'int'")
   end)
 
   it("a conversion error names the C function when called through a local", function()
     local f = lib.tl_add
-    assert_fails(function() f(1, "x") end,
+    raises(function() f(1, "x") end,
       "bad argument #2 to 'tl_add' (cannot convert 'string' to 'int')")
   end)
 
@@ -1374,35 +1350,35 @@ describe("argument errors", function()
   end)
 
   it("a const pointer does not convert to a non-const one", function()
-    assert_fails(function() lib.tl_strlen_nc(lib.tl_hello()) end,
+    raises(function() lib.tl_strlen_nc(lib.tl_hello()) end,
       "bad argument #1 to 'tl_strlen_nc' (cannot convert 'cdata<const char *>' to 'char *')")
   end)
 
   it("a scalar cdata is not a pointer", function()
-    assert_fails(function() lib.tl_sum_ints(ffi.new("int", 1), 1) end,
+    raises(function() lib.tl_sum_ints(ffi.new("int", 1), 1) end,
       "bad argument #1 to 'tl_sum_ints' (cannot convert 'cdata<int>' to 'const int *')")
   end)
 
   it("a struct by value among variadic arguments is an error", function()
-    assert_fails(function() lib.tl_vsum(1, ffi.new("tl_point", 1, 2)) end,
+    raises(function() lib.tl_vsum(1, ffi.new("tl_point", 1, 2)) end,
       "bad argument #2 to 'tl_vsum'", "struct tl_point")
   end)
 
   it("an error in a later argument leaves no call made", function()
     lib.tl_set_errno(3)
-    assert_fails(function() lib.tl_set_errno("x") end, "bad argument #1")
+    raises(function() lib.tl_set_errno("x") end, "bad argument #1")
     assert.equal(3, ffi.errno())
   end)
 
   it("function pointer cdata number arguments from the first C argument", function()
     local fp = ffi.cast("int (*)(int, int)", lib.tl_add)
-    assert_fails(function() fp(1, "x") end,
+    raises(function() fp(1, "x") end,
       "bad argument #2", "cannot convert 'string' to 'int'")
   end)
 
   it("function pointer cdata check the argument count", function()
     local fp = ffi.cast("int (*)(int, int)", lib.tl_add)
-    assert_fails(function() fp(1) end, "wrong number of arguments", "expected 2, got 1")
+    raises(function() fp(1) end, "wrong number of arguments", "expected 2, got 1")
   end)
 end)
 
@@ -1459,12 +1435,12 @@ describe("function pointers and function cdata", function()
 
   it("calling a NULL function pointer is an error", function()
     local f = ffi.cast("int (*)(int)", 0)
-    assert_fails(function() f(1) end, "NULL pointer")
+    raises(function() f(1) end, "NULL pointer")
   end)
 
   it("calling a zero-initialised function pointer is an error", function()
     local f = ffi.new("tl_intfn")
-    assert_fails(function() f(1) end, "NULL pointer")
+    raises(function() f(1) end, "NULL pointer")
   end)
 
   it("a function pointer is pointer-sized", function()

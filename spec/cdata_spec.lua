@@ -3,20 +3,9 @@
 -- errors, NULL handling, bounds checks and const.
 -- Names declared here start with da_: the state is shared by all spec files.
 local ffi = require "cffi"
+local support = require "support"
 
-local function errof(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return tostring(err)
-end
-
-local function raises(f, ...)
-  local err = errof(f)
-  for _, s in ipairs({ ... }) do
-    assert(err:find(s, 1, true), ("expected %q in error %q"):format(s, err))
-  end
-  return err
-end
+local raises, elems = support.raises, support.elems
 
 local num = ffi.tonumber
 
@@ -27,12 +16,6 @@ end
 -- The pointer value Lua 5.4 shows for a (light or full) userdata.
 local function luaptr(u)
   return tonumber(string.format("%p", u):sub(3), 16)
-end
-
-local function elems(a, n)
-  local t = {}
-  for i = 0, n - 1 do t[#t + 1] = a[i] end
-  return t
 end
 
 ffi.cdef [[

@@ -4,22 +4,9 @@
 -- Names declared here start with cd_ / CD_: the cffi state is shared by
 -- every spec file of a busted run.
 local ffi = require "cffi"
+local support = require "support"
 
--- The message of the error f(...) raises (fails when f does not raise).
-local function errof(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return tostring(err)
-end
-
--- f(...) raises an error whose message contains every given substring.
-local function raises(f, ...)
-  local err = errof(f)
-  for _, s in ipairs({ ... }) do
-    assert(err:find(s, 1, true), ("expected %q in error %q"):format(s, err))
-  end
-  return err
-end
+local raises = support.raises
 
 local T = ffi.typeof
 

@@ -1,13 +1,8 @@
 -- The examples run and print what they promise.
 local ffi = require "cffi"   -- luacheck: ignore (keeps the module built/loaded)
+local support = require "support"
 
-local function run(cmd)
-  local cpath = os.getenv("CFFI_CPATH") or "./?.so"
-  local p = io.popen(("LUA_CPATH='%s;;' %s 2>&1; echo \"[exit $?]\""):format(cpath, cmd))
-  local out = p:read("a")
-  p:close()
-  return out, out:find("[exit 0]", 1, true) ~= nil
-end
+local run = support.run
 
 local function has(out, s)
   assert.matches(s, out, 1, true)
@@ -84,10 +79,7 @@ describe("examples/counter.lua", function()
     local root = io.popen("pwd"):read("l")
     local cpath = os.getenv("CFFI_CPATH") or "./?.so"
     if cpath:sub(1, 1) ~= "/" then cpath = root .. "/" .. cpath:gsub("^%./", "") end
-    local p = io.popen(("cd /tmp && LUA_CPATH='%s;;' lua5.4 '%s/examples/counter.lua' 2>&1; echo \"[exit $?]\"")
-                       :format(cpath, root))
-    local o = p:read("a")
-    p:close()
+    local o = run(("cd /tmp && lua5.4 '%s/examples/counter.lua'"):format(root), cpath)
     assert.matches("[exit 0]", o, 1, true)
     has(o, "live counters at the end: 0\n")
   end)

@@ -1,5 +1,6 @@
 -- ffi.metatype, ffi.gc and object lifetime.
 local ffi = require "cffi"
+local support = require "support"
 
 local LIBPATH = "./spec/lib/libcffitest.so"
 
@@ -62,34 +63,11 @@ struct mt_gcnil { int id; };
 
 local lib = ffi.load(LIBPATH)
 
-local function assert_fails(fn, ...)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  err = tostring(err)
-  for i = 1, select("#", ...) do
-    assert.matches((select(i, ...)), err, 1, true)
-  end
-  return err
-end
+local raises, run_lua = support.raises, support.run_lua
 
 local function fullgc()
   collectgarbage()
   collectgarbage()
-end
-
--- Run a Lua script in a fresh interpreter (for lua_close behaviour).
-local function run_lua(code)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local cpath = os.getenv("CFFI_CPATH") or "./?.so"
-  local p = io.popen(("LUA_CPATH='%s;;' lua5.4 '%s' 2>&1; echo \"[exit $?]\"")
-                     :format(cpath, script))
-  local out = p:read("a")
-  p:close()
-  os.remove(script)
-  return out, out:find("[exit 0]", 1, true) ~= nil
 end
 
 local function count(s, sub)
@@ -154,13 +132,13 @@ describe("ffi.metatype", function()
 
   it("without __index a missing member is an error", function()
     local T = ffi.metatype("struct mt_noidx", { __tostring = function() return "" end })
-    assert_fails(function() return T(1).nope end,
+    raises(function() return T(1).nope end,
       "'struct mt_noidx' has no member named 'nope'")
   end)
 
   it("without __newindex assigning a missing member is an error", function()
     local T = ffi.typeof("struct mt_noidx")
-    assert_fails(function() T(1).nope = 1 end,
+    raises(function() T(1).nope = 1 end,
       "'struct mt_noidx' has no member named 'nope'")
   end)
 
@@ -426,22 +404,22 @@ describe("ffi.metatype", function()
 
   it("cannot be set twice", function()
     ffi.metatype("struct mt_twice", {})
-    assert_fails(function() ffi.metatype("struct mt_twice", {}) end,
+    raises(function() ffi.metatype("struct mt_twice", {}) end,
       "cannot change a protected metatable")
   end)
 
   it("cannot be set twice even with the same table", function()
-    assert_fails(function() ffi.metatype("struct mt_vec", {}) end,
+    raises(function() ffi.metatype("struct mt_vec", {}) end,
       "cannot change a protected metatable")
   end)
 
   it("rejects a type that is not a struct or union", function()
-    assert_fails(function() ffi.metatype("int", {}) end,
+    raises(function() ffi.metatype("int", {}) end,
       "bad argument #1", "struct or union")
   end)
 
   it("rejects a metatable that is not a table", function()
-    assert_fails(function() ffi.metatype("struct mt_nonclose", 5) end, "bad argument #2")
+    raises(function() ffi.metatype("struct mt_nonclose", 5) end, "bad argument #2")
   end)
 end)
 
@@ -736,11 +714,11 @@ describe("ffi.gc", function()
   end)
 
   it("rejects a non-cdata", function()
-    assert_fails(function() ffi.gc({}, function() end) end, "bad argument #1")
+    raises(function() ffi.gc({}, function() end) end, "bad argument #1")
   end)
 
   it("rejects a finalizer that is neither function nor nil", function()
-    assert_fails(function() ffi.gc(ffi.new("int[1]"), 5) end, "bad argument #2")
+    raises(function() ffi.gc(ffi.new("int[1]"), 5) end, "bad argument #2")
   end)
 end)
 

@@ -2,30 +2,12 @@
 -- ffi.string/copy/fill, ffi.abi/os/arch/nullptr/tonumber.
 -- Names declared here start with ty_: the state is shared by all spec files.
 local ffi = require "cffi"
+local support = require "support"
 
-local function errof(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return tostring(err)
-end
-
-local function raises(f, ...)
-  local err = errof(f)
-  for _, s in ipairs({ ... }) do
-    assert(err:find(s, 1, true), ("expected %q in error %q"):format(s, err))
-  end
-  return err
-end
+local raises, elems = support.raises, support.elems
 
 local T = ffi.typeof
 local num = ffi.tonumber
-
--- Lua values of the n elements of array-like cdata a.
-local function elems(a, n)
-  local t = {}
-  for i = 0, n - 1 do t[#t + 1] = a[i] end
-  return t
-end
 
 ffi.cdef [[
   struct ty_pt { int x, y; };
