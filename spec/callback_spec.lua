@@ -59,6 +59,18 @@ int cbt_union(union cbt_u (*f)(union cbt_u));
 long double cbt_ldbl(long double (*f)(long double), long double x);
 complex double cbt_cdbl(complex double (*f)(complex double), double re, double im);
 complex float cbt_cflt(complex float (*f)(complex float), float re, float im);
+
+struct cbt_pk { char c; int i; short s; } __attribute__((packed));
+struct cbt_pkd { char c; double d; } __attribute__((packed));
+struct cbt_pkbig { char c; int64_t a, b; } __attribute__((packed));
+struct cbt_al { char c; int x __attribute__((aligned(8))); };
+struct cbt_pk cbt_pk(struct cbt_pk (*f)(struct cbt_pk, int), char c, int i,
+                     short s);
+int cbt_pk_check(struct cbt_pk (*f)(void), char c, int i, short s);
+double cbt_pkd(double (*f)(int, struct cbt_pkd, double, int), char c, double d);
+struct cbt_pkbig cbt_pkbig(struct cbt_pkbig (*f)(struct cbt_pkbig));
+struct cbt_al cbt_al(struct cbt_al (*f)(struct cbt_al), char c, int x);
+struct cbt_opaque;
 ]]
 
 local lib = ffi.load("./spec/lib/libcffitest.so")
@@ -572,13 +584,69 @@ describe("callbacks", function()
       end))
     end)
 
-    it("refuses struct layouts libffi cannot describe", function()
-      ffi.cdef [[
-        struct cbt_packed { char c; int i; } __attribute__((packed));
-      ]]
+    it("pass and return packed structs by value", function()
+      assert.equal(7, ffi.sizeof("struct cbt_pk"))
+      local r = lib.cbt_pk(function(p, k)
+        assert.equal(7, k)
+        assert.same({ 65, -123456, -300 }, { p.c, p.i, p.s })
+        return ffi.new("struct cbt_pk", p.c + 1, p.i * 2, p.s - 1)
+      end, 65, -123456, -300)
+      assert.same({ 66, -246912, -301 }, { r.c, r.i, r.s })
+      assert.equal(1, lib.cbt_pk_check(function()
+        return ffi.new("struct cbt_pk", 9, 0x12345678, 4242)
+      end, 9, 0x12345678, 4242))
+      assert.equal(1, lib.cbt_pk_check(function()
+        return { 9, 0x12345678, 4242 }
+      end, 9, 0x12345678, 4242))
+      assert.equal(0, lib.cbt_pk_check(function()
+        return ffi.new("struct cbt_pk", 9, 0x12345678, 4243)
+      end, 9, 0x12345678, 4242))
+    end)
+
+    it("pass packed structs among register arguments", function()
+      assert.equal(9, ffi.sizeof("struct cbt_pkd"))
+      assert.equal(101.75, lib.cbt_pkd(function(a, p, x, b)
+        assert.same({ 1, 66, 2.5, 0.25, 2 }, { a, p.c, p.d, x, b })
+        return a + p.c + p.d + x + b * 16
+      end, 66, 2.5))
+    end)
+
+    it("pass and return a large packed struct by value", function()
+      assert.equal(17, ffi.sizeof("struct cbt_pkbig"))
+      local r = lib.cbt_pkbig(function(p)
+        assert.same({ 120, -5000000000, 6000000000 }, { p.c, p.a, p.b })
+        return ffi.new("struct cbt_pkbig", p.c + 1, p.b, p.a)
+      end)
+      assert.same({ 121, 6000000000, -5000000000 }, { r.c, r.a, r.b })
+    end)
+
+    it("pass and return structs with over-aligned members", function()
+      assert.equal(8, ffi.offsetof("struct cbt_al", "x"))
+      local r = lib.cbt_al(function(a)
+        assert.same({ 3, -77 }, { a.c, a.x })
+        return ffi.new("struct cbt_al", a.c * 2, a.x - 1)
+      end, 3, -77)
+      assert.same({ 6, -78 }, { r.c, r.x })
+    end)
+
+    it("a packed struct callback works through ffi.cast too", function()
+      local cb = ffi.cast("struct cbt_pk (*)(struct cbt_pk, int)", function(p, k)
+        return ffi.new("struct cbt_pk", p.c, p.i + k, p.s)
+      end)
+      local r = lib.cbt_pk(cb, 1, 2, 3)
+      assert.same({ 1, 9, 3 }, { r.c, r.i, r.s })
+      cb:free()
+    end)
+
+    it("refuses types that cannot be passed by value", function()
       assert.error_matches(function()
-        ffi.cast("int (*)(struct cbt_packed)", function() return 0 end)
-      end, "cannot create a callback of type", nil, true)
+        ffi.cast("int (*)(struct cbt_opaque)", function() return 0 end)
+      end, "cannot create a callback of type 'int (struct cbt_opaque)': "
+        .. "cannot pass or return 'struct cbt_opaque' by value (incomplete type)",
+        nil, true)
+      assert.error_matches(function()
+        ffi.cast("struct cbt_opaque (*)(void)", function() return 0 end)
+      end, "cannot pass or return 'struct cbt_opaque' by value", nil, true)
     end)
   end)
 end)

@@ -3,7 +3,8 @@
 **
 ** Every function type gets one call descriptor, prepared on first use and
 ** cached by type id: how each argument converts, the libffi types and a
-** prepared ffi_cif.  On x86-64 SysV and aarch64 a signature whose
+** prepared ffi_cif (the only place types are described to libffi:
+** callbacks get the same cif through ccall_cif).  On x86-64 SysV and aarch64 a signature whose
 ** arguments all go to registers (integers/pointers and float/double, which
 ** are allocated from two separate register files in order) is called
 ** directly through a C function-pointer type chosen by class; everything
@@ -127,7 +128,8 @@ static const CLib ccall_nolib = { (void *)&ccall_nolib, 1, { 0 } };
 
 typedef struct CCallState {
   CCallDesc **bytype;  /* descriptor by function type id (Lua-owned blocks
-                          anchored in the CFFI_T_CALLS table) */
+                          anchored in the CFFI_T_CALLS table for the life of
+                          the state: callback closures use their cif) */
   uint32_t nbytype;
   int slow;            /* ffi._slowpath: every call through ffi_call */
 } CCallState;
@@ -796,6 +798,19 @@ static CCallDesc *ccall_getdesc(lua_State *L, CTState *S, CTypeID fid) {
   if (cs != NULL && fid < cs->nbytype && cs->bytype[fid] != NULL)
     return cs->bytype[fid];
   return ccall_prep(L, S, fid);
+}
+
+/* The one description of a function type for libffi, shared with
+** callbacks: closures point at the descriptor's own cif, which (like the
+** ffi_types under it) is anchored in CALLS and never replaced or released
+** before the state closes, after ccallback_freestate. */
+void *ccall_cif(lua_State *L, CTState *S, CTypeID fid, CTypeID *ptypes) {
+  CCallDesc *d = ccall_getdesc(L, S, fid);
+  uint32_t i;
+  if (d->variadic) return NULL;
+  if (ptypes != NULL)
+    for (i = 0; i < d->nargs; i++) ptypes[i] = d->args[i].id;
+  return &d->cif;
 }
 
 

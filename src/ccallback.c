@@ -37,8 +37,6 @@
 #include "cffi.h"
 
 #define CCB_QUARANTINE 16      /* freed closures kept before reuse */
-#define CCB_MAXELEMS   65536   /* libffi elements of one by-value aggregate */
-#define CCB_MAXDEPTH   32      /* nesting of by-value aggregates */
 
 /* Keys of CFFI_T_CALLBACKS besides the positive slots, which hold the Lua
 ** function of each live explicit callback. */
@@ -67,9 +65,8 @@ typedef struct CCbRec {
   int active;              /* entries of it running: never reuse then */
   lua_Integer slot;        /* key of its function in CFFI_T_CALLBACKS */
   uint32_t gen;            /* bumped on each reuse: stale handles see it */
-  ffi_cif cif;
-  void *tmem;              /* arg types, struct ffi_types, arg type ids */
-  CTypeID *argids;         /* in tmem: parameter types as passed */
+  ffi_cif *cif;            /* ccall.c's, for fid: lives as long as S */
+  CTypeID *argids;         /* parameter types as passed (malloc'd) */
   struct CCbRec *qnext;    /* quarantine chain */
   struct CCbRec *all;      /* every record, for ccallback_freestate */
 } CCbRec;
@@ -98,291 +95,42 @@ typedef struct CCbSentinel {
   CCbHandle e[];
 } CCbSentinel;
 
-/* ---- ffi_type descriptions ---------------------------------------------- */
+/* ---- the libffi description -------------------------------------------- */
 
-/*
-** By-value structs and unions become libffi struct types.  libffi lays its
-** elements out naturally, so every element is checked to land where the C
-** compiler put it; layouts libffi cannot express (packed members, over-
-** aligned members, empty records) are refused rather than passed wrongly.
-** Bitfields are described as integers covering their bytes; unions as the
-** largest member when all members are float/double, else as integers.
-** ccall.c needs the same for calls: the two should be merged.
-*/
+/* What the protected part of ccallback_describe works on. */
+typedef struct CCbDesc {
+  CTState *S;
+  CTypeID fid;
+  CTypeID *argids;     /* filled: parameter types as passed */
+  void *cif;           /* result: ccall's shared ffi_cif */
+} CCbDesc;
 
-typedef struct CCbBuild {
-  ffi_type *types;     /* NULL while counting */
-  ffi_type **elems;
-  size_t nt, ne;       /* used (or counted) */
-  CTypeID bad;         /* the type that cannot be described */
-  const char *why;
-} CCbBuild;
-
-/* Running layout of one record's element list. */
-typedef struct CCbLay {
-  ffi_type **out;      /* NULL when not emitting */
-  size_t n, pos, align;
-} CCbLay;
-
-static ffi_type *ccallback_scalar(CTState *S, CTypeID id) {
-  CType *ct = ctype_get(S, id);
-  int uns;
-  if (ct->kind == CT_ENUM && ct->size == 0 && ct->child)
-    ct = ctype_get(S, ct->child);
-  uns = (ct->flags & CTF_UNSIGNED) != 0;
-  switch (ct->kind) {
-    case CT_BOOL: uns = 1; /* FALLTHROUGH */
-    case CT_INT: case CT_ENUM:
-      switch (ct->size) {
-        case 1: return uns ? &ffi_type_uint8 : &ffi_type_sint8;
-        case 2: return uns ? &ffi_type_uint16 : &ffi_type_sint16;
-        case 4: return uns ? &ffi_type_uint32 : &ffi_type_sint32;
-        case 8: return uns ? &ffi_type_uint64 : &ffi_type_sint64;
-        default: return NULL;
-      }
-    case CT_FLOAT:
-      if (ct->size == sizeof(float)) return &ffi_type_float;
-      if (ct->size == sizeof(double)) return &ffi_type_double;
-      if (ct->size == sizeof(long double)) return &ffi_type_longdouble;
-      return NULL;
-    case CT_PTR: case CT_REF:
-      return &ffi_type_pointer;
-#ifdef FFI_TARGET_HAS_COMPLEX_TYPE
-    case CT_COMPLEX:
-      if (ct->size == 2 * sizeof(float)) return &ffi_type_complex_float;
-      if (ct->size == 2 * sizeof(double)) return &ffi_type_complex_double;
-      return NULL;
-#endif
-    default:
-      return NULL;
-  }
-}
-
-static int ccallback_fail(CCbBuild *b, CTypeID id, const char *why) {
-  b->bad = id;
-  b->why = why;
-  return -1;
-}
-
-/* Place one element of the given libffi size/alignment at byte off. */
-static int ccallback_put(CCbBuild *b, CCbLay *y, CTypeID id, ffi_type *t,
-                         size_t size, size_t align, size_t off) {
-  size_t p = (y->pos + align - 1) & ~(align - 1);
-  if (p != off) return ccallback_fail(b, id, "has a layout libffi cannot describe");
-  if (y->n >= CCB_MAXELEMS) return ccallback_fail(b, id, "is too large");
-  if (y->out) y->out[y->n] = t;
-  y->n++;
-  y->pos = p + size;
-  if (align > y->align) y->align = align;
+static int ccallback_cifp(lua_State *L) {
+  CCbDesc *d = (CCbDesc *)lua_touserdata(L, 1);
+  d->cif = ccall_cif(L, d->S, d->fid, d->argids);
   return 0;
 }
 
-/* Cover bytes [y->pos, to) with naturally aligned integers (or floats) no
-** wider than cap. */
-static int ccallback_fill(CCbBuild *b, CCbLay *y, CTypeID id, size_t to,
-                          size_t cap, int fp) {
-  while (y->pos < to) {
-    size_t k = 8;
-    ffi_type *t;
-    while (k > 1 && (k > cap || y->pos % k != 0 || y->pos + k > to)) k >>= 1;
-    if (fp) {
-      if (k < 4) return ccallback_fail(b, id, "has a layout libffi cannot describe");
-      t = k == 8 ? &ffi_type_double : &ffi_type_float;
-    } else {
-      t = k == 8 ? &ffi_type_uint64 : k == 4 ? &ffi_type_uint32 :
-          k == 2 ? &ffi_type_uint16 : &ffi_type_uint8;
-    }
-    if (ccallback_put(b, y, id, t, k, k, y->pos) != 0) return -1;
+/* ccall.c describes the function type (the cif calls use, so any record a
+** call can pass works here too); its refusal gets the callback's context.
+** argids: nfield entries, filled with the parameter types as passed. */
+static ffi_cif *ccallback_describe(lua_State *L, CTState *S, CTypeID fid,
+                                   CTypeID *argids) {
+  CCbDesc d;
+  d.S = S;
+  d.fid = fid;
+  d.argids = argids;
+  d.cif = NULL;
+  lua_pushcfunction(L, ccallback_cifp);
+  lua_pushlightuserdata(L, &d);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    char fb[128];
+    const char *msg = lua_tostring(L, -1);
+    ctype_repr(S, fid, fb, sizeof(fb));
+    luaL_error(L, "cannot create a callback of type '%s': %s", fb,
+               msg ? msg : "not enough memory");
   }
-  return 0;
-}
-
-/* 1 when every scalar inside id is float or double, 0 when some is not,
-** -1 when some cannot sit in a union we describe (long double, complex). */
-static int ccallback_fponly(CTState *S, CTypeID id, int depth) {
-  CType *ct = ctype_get(S, id);
-  uint32_t i, n;
-  int r = 1;
-  if (depth > CCB_MAXDEPTH) return -1;
-  switch (ct->kind) {
-    case CT_FLOAT: return ct->size == sizeof(long double) && ct->size != sizeof(double) ? -1 : 1;
-    case CT_COMPLEX: case CT_VECTOR: return -1;
-    case CT_ARRAY: return ccallback_fponly(S, ct->child, depth + 1);
-    case CT_STRUCT: case CT_UNION:
-      n = ct->nfield;
-      for (i = 0; i < n; i++) {
-        CField *f = ctype_field(S, ctype_get(S, id), i);
-        int x;
-        if (f->flags & CFF_CONSTVAL) continue;
-        if (f->flags & CFF_BITFIELD) { r = 0; continue; }
-        x = ccallback_fponly(S, f->type, depth + 1);
-        if (x < 0) return -1;
-        if (x == 0) r = 0;
-      }
-      return r;
-    default: return 0;
-  }
-}
-
-static int ccallback_record(CTState *S, CCbBuild *b, int emit, CTypeID id,
-                            ffi_type **out, size_t *size, size_t *align,
-                            int depth);
-
-/* Emit a member of type id at byte off of the record being described. */
-static int ccallback_member(CTState *S, CCbBuild *b, int emit, CCbLay *y,
-                            CTypeID id, size_t off, int depth) {
-  CType *ct = ctype_get(S, id);
-  size_t count = 1, esize, i, sz, al;
-  ffi_type *t;
-  while (ct->kind == CT_ARRAY) {       /* T[a][b]: a*b elements of T */
-    if (ct->size == 0) return 0;       /* [0] / [] take no room */
-    if (ct->flags & (CTF_VLA | CTF_INCOMPLETE))
-      return ccallback_fail(b, id, "has no fixed size");
-    count *= ct->count;
-    id = ct->child;
-    ct = ctype_get(S, id);
-  }
-  esize = ct->size;
-  if (count > CCB_MAXELEMS) return ccallback_fail(b, id, "is too large");
-  if (ctype_isrecord(ct)) {
-    if (ccallback_record(S, b, emit, id, &t, &sz, &al, depth + 1) != 0)
-      return -1;
-  } else {
-    t = ccallback_scalar(S, id);
-    if (t == NULL) return ccallback_fail(b, id, "cannot be passed by value");
-    sz = t->size;
-    al = t->alignment;
-  }
-  for (i = 0; i < count; i++)
-    if (ccallback_put(b, y, id, t, sz, al, off + i * esize) != 0) return -1;
-  return 0;
-}
-
-/* The direct elements of record id. */
-static int ccallback_items(CTState *S, CCbBuild *b, int emit, CCbLay *y,
-                           CTypeID id, int depth) {
-  CType *ct = ctype_get(S, id);
-  uint32_t i, n = ct->nfield;
-  size_t size = ct->size, align = ct->align;
-  if (ct->kind == CT_UNION) {
-    int fp = ccallback_fponly(S, id, depth);
-    if (fp < 0) return ccallback_fail(b, id, "cannot be passed by value");
-    if (fp == 1) {                     /* the largest member stands for all */
-      CTypeID best = 0;
-      size_t bestsz = 0;
-      for (i = 0; i < n; i++) {
-        CField *f = ctype_field(S, ct, i);
-        if (f->flags & CFF_CONSTVAL) continue;
-        if (ctype_get(S, f->type)->size > bestsz) {
-          best = f->type;
-          bestsz = ctype_get(S, f->type)->size;
-        }
-      }
-      if (best && ccallback_member(S, b, emit, y, best, 0, depth) != 0)
-        return -1;
-    }
-    return ccallback_fill(b, y, id, size, align, fp == 1);
-  } else {
-    int bits = 0;                      /* a run of bitfields is pending */
-    for (i = 0; i < n; i++) {
-      CField *f = ctype_field(S, ctype_get(S, id), i);
-      size_t off = f->offset;
-      CTypeID ft = f->type;
-      if (f->flags & CFF_CONSTVAL) continue;
-      if (f->flags & CFF_BITFIELD) {
-        if (f->bitsize) bits = 1;
-        continue;
-      }
-      if (bits && ccallback_fill(b, y, id, off, align, 0) != 0) return -1;
-      bits = 0;
-      if (ccallback_member(S, b, emit, y, ft, off, depth) != 0) return -1;
-    }
-    if (bits) return ccallback_fill(b, y, id, size, align, 0);
-    return 0;
-  }
-}
-
-/* Describe record id.  emit == 0: only compute libffi's size and alignment;
-** else count (b->types == NULL) or build its ffi_type into *out. */
-static int ccallback_record(CTState *S, CCbBuild *b, int emit, CTypeID id,
-                            ffi_type **out, size_t *size, size_t *align,
-                            int depth) {
-  CType *ct = ctype_get(S, id);
-  CCbLay y = {NULL, 0, 0, 1};
-  size_t csize = ct->size;
-  if (depth > CCB_MAXDEPTH) return ccallback_fail(b, id, "is nested too deeply");
-  if ((ct->flags & (CTF_INCOMPLETE | CTF_VLA)) || csize == 0)
-    return ccallback_fail(b, id, "has no size libffi accepts");
-  if (ccallback_items(S, b, 0, &y, id, depth) != 0) return -1;
-  *size = (y.pos + y.align - 1) & ~(y.align - 1);
-  *align = y.align;
-  if (*size != csize || y.n == 0)
-    return ccallback_fail(b, id, "has a layout libffi cannot describe");
-  *out = NULL;
-  if (emit) {
-    size_t n = y.n;
-    ffi_type *t = NULL;
-    CCbLay e = {NULL, 0, 0, 1};
-    if (b->types) {
-      t = &b->types[b->nt];
-      e.out = &b->elems[b->ne];
-    }
-    b->nt++;
-    b->ne += n + 1;
-    if (ccallback_items(S, b, 1, &e, id, depth) != 0) return -1;
-    if (t) {
-      e.out[n] = NULL;
-      t->size = 0;
-      t->alignment = 0;
-      t->type = FFI_TYPE_STRUCT;
-      t->elements = e.out;
-      *out = t;
-    }
-  }
-  return 0;
-}
-
-/* libffi type of a parameter or return value; *pid gets the parameter's
-** type as passed (arrays and functions decay to pointers). */
-static int ccallback_argtype(CTState *S, CCbBuild *b, CTypeID id, int isret,
-                             ffi_type **out, CTypeID *pid) {
-  CType *ct = ctype_get(S, id);
-  size_t sz, al;
-  *pid = id;
-  *out = NULL;
-  if (ct->kind == CT_VOID && isret) { *out = &ffi_type_void; return 0; }
-  if (!isret && (ct->kind == CT_ARRAY || ct->kind == CT_FUNC)) {
-    CTypeID to = ct->kind == CT_ARRAY ? ct->child : id;
-    unsigned q = ct->kind == CT_ARRAY ? (ct->flags & CTF_QUALS) : 0;
-    *pid = ctype_ptr(S, to, q);
-    if (*pid == 0) return ccallback_fail(b, id, "needs memory");
-    *out = &ffi_type_pointer;
-    return 0;
-  }
-  if (ctype_isrecord(ct))
-    return ccallback_record(S, b, 1, id, out, &sz, &al, 0);
-  *out = ccallback_scalar(S, id);
-  if (*out == NULL)
-    return ccallback_fail(b, id, isret ? "cannot be returned by a callback"
-                                       : "cannot be a callback argument");
-  return 0;
-}
-
-/* Describe function type fid for libffi.  Counting pass when b->types is
-** NULL (atypes/argids unused), else fills. */
-static int ccallback_describe(CTState *S, CCbBuild *b, CTypeID fid,
-                              ffi_type **atypes, CTypeID *argids,
-                              ffi_type **rtype) {
-  uint32_t i, n = ctype_get(S, fid)->nfield;
-  CTypeID dummy;
-  for (i = 0; i < n; i++) {
-    CTypeID at = ctype_field(S, ctype_get(S, fid), i)->type;
-    ffi_type *t;
-    CTypeID pid;
-    if (ccallback_argtype(S, b, at, 0, &t, &pid) != 0) return -1;
-    if (atypes) { atypes[i] = t; argids[i] = pid; }
-  }
-  return ccallback_argtype(S, b, ctype_get(S, fid)->child, 1, rtype, &dummy);
+  return (ffi_cif *)d.cif;
 }
 
 /* ---- records and the quarantine ----------------------------------------- */
@@ -439,54 +187,36 @@ static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
 }
 
 /* Prepare a record for function type fid.  Returns it in state CCB_NEW
-** (the caller makes it live once its function is stored). */
+** (the caller makes it live once its function is stored).  The parameter
+** types go through a Lua buffer first, so no C memory is pending while
+** something may raise. */
 static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
                                CTypeID fid) {
-  CCbBuild b;
-  CCbRec *rec;
   uint32_t n = ctype_get(S, fid)->nfield;
-  ffi_type *rtype, **atypes;
-  ffi_cif cif;
-  void *mem;
-  size_t nt, ne;
-  memset(&b, 0, sizeof(b));
-  if (ccallback_describe(S, &b, fid, NULL, NULL, &rtype) != 0) {
-    char fb[128], tb[128];
-    ctype_repr(S, fid, fb, sizeof(fb));
-    ctype_repr(S, b.bad, tb, sizeof(tb));
-    luaL_error(L, "cannot create a callback of type '%s': '%s' %s", fb, tb,
-               b.why);
-  }
+  size_t sz = sizeof(CTypeID) * n + 1;
+  CTypeID *tmp = (CTypeID *)lua_newuserdatauv(L, sz, 0), *ids;
+  ffi_cif *cif = ccallback_describe(L, S, fid, tmp);
+  CCbRec *rec;
+  if (cif == NULL)
+    luaL_error(L, "cannot create a callback: libffi refused the function type");
   rec = ccallback_getrec(L, S, cb);
   rec->gen++;
-  if (rec->fid == fid && rec->tmem != NULL) return rec;  /* same cif */
-  nt = b.nt;
-  ne = b.ne;
-  mem = malloc(sizeof(ffi_type *) * (n + ne) + sizeof(ffi_type) * nt +
-               sizeof(CTypeID) * n + 1);
-  if (mem == NULL) {
+  if (rec->fid == fid && rec->argids != NULL) {  /* same closure as before */
+    lua_pop(L, 1);
+    return rec;
+  }
+  ids = (CTypeID *)realloc(rec->argids, sz);
+  if (ids == NULL) {
     ccallback_quarantine(cb, rec);
     luaL_error(L, "not enough memory");
     return NULL;
   }
-  atypes = (ffi_type **)mem;
-  memset(&b, 0, sizeof(b));
-  b.elems = atypes + n;
-  b.types = (ffi_type *)(b.elems + ne);
-  if (ccallback_describe(S, &b, fid, atypes, (CTypeID *)(b.types + nt),
-                         &rtype) != 0 ||
-      ffi_prep_cif(&cif, FFI_DEFAULT_ABI, n, rtype, atypes) != FFI_OK) {
-    free(mem);
-    ccallback_quarantine(cb, rec);
-    luaL_error(L, "cannot create a callback: libffi refused the function type");
-    return NULL;
-  }
+  memcpy(ids, tmp, sz);
+  lua_pop(L, 1);
+  rec->argids = ids;
   rec->cif = cif;
-  free(rec->tmem);
-  rec->tmem = mem;
-  rec->argids = (CTypeID *)(b.types + nt);
   rec->fid = fid;
-  if (ffi_prep_closure_loc(rec->closure, &rec->cif, ccallback_entry, rec,
+  if (ffi_prep_closure_loc(rec->closure, cif, ccallback_entry, rec,
                            rec->code) != FFI_OK) {
     rec->fid = 0;                      /* the cif is fine, the closure is not */
     ccallback_quarantine(cb, rec);
@@ -700,7 +430,7 @@ void ccallback_freestate(CTState *S) {
   for (rec = cb->all; rec != NULL; rec = next) {
     next = rec->all;
     ffi_closure_free(rec->closure);
-    free(rec->tmem);
+    free(rec->argids);
     free(rec);
   }
   free(cb);

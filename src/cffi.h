@@ -243,7 +243,8 @@ int ctype_isfuncptr(CTState *S, CTypeID id);   /* pointer to CT_FUNC */
 int ctype_same(CTState *S, CTypeID a, CTypeID b);
 
 /* ======================================================================
-** Parser (cparse.c): plain C, never raises.
+** Parser (cparse.c): plain C, never raises.  Its lexer (clex.c) serves
+** no other file: its interface is the private header src/clex.h.
 ** ====================================================================== */
 
 /* An argument substituted for a `$` in a declaration or type string. */
@@ -313,6 +314,11 @@ void cdata_pushptr(lua_State *L, CTState *S, CTypeID id, void *p);
 CData *cdata_test(lua_State *L, CTState *S, int idx);
 CData *cdata_check(lua_State *L, CTState *S, int idx);  /* error if not cdata */
 size_t cdata_size(lua_State *L, int idx);   /* bytes of the value of the cdata at idx */
+/* The address a function cdata stands for (stored as a reference or not). */
+void *cdata_funcaddr(CData *cd);
+/* Push metamethod `name` of the metatype of id (a struct/union, or a
+** pointer to one).  Returns 0 (nothing pushed) when there is none. */
+int cdata_getmm(lua_State *L, CTState *S, CTypeID id, const char *name);
 
 /* ctype objects (what ffi.typeof returns). */
 void cdata_pushctype(lua_State *L, CTState *S, CTypeID id);
@@ -340,6 +346,19 @@ int cdata_ffi_copy(lua_State *L, CTState *S);
 int cdata_ffi_fill(lua_State *L, CTState *S);
 int cdata_ffi_tonumber(lua_State *L, CTState *S);
 int cdata_ffi_typeof(lua_State *L, CTState *S);
+
+/* ======================================================================
+** Arithmetic (carith.c): arithmetic and comparison of cdata.
+** ====================================================================== */
+
+/* base + i * esz, wrapping like the machine (no signed overflow in C):
+** pointer arithmetic and indexing. */
+#define carith_offset(base, i, esz) \
+  ((char *)((uintptr_t)(base) + (uintptr_t)((uint64_t)(i) * (uint64_t)(esz))))
+/* Set the operator metamethods (__add .. __bnot, __eq, __lt, __le,
+** __concat) in the cdata metatable at the top of the stack, as closures
+** over the state userdata at stateidx. */
+void carith_open(lua_State *L, int stateidx);
 
 /* ======================================================================
 ** Conversions (cconv.c): the only place a Lua value becomes C or back.
@@ -404,6 +423,15 @@ void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
 /* __call of a function or function-pointer cdata at stack index 1; the
 ** arguments follow it. */
 int ccall_callcdata(lua_State *L, CTState *S, CData *cd);
+/* The prepared libffi call interface (an ffi_cif *, opaque here) of function
+** type fid: the one calls use, so callbacks pass arguments and results
+** exactly as calls do (packed records, bitfields, unions...).  It and the
+** ffi_types under it stay valid until the state closes (ccall_freestate
+** runs after ccallback_freestate).  ptypes (nfield entries, or NULL) gets
+** each parameter's type as passed (arrays and functions decay to
+** pointers).  NULL for a variadic type; raises "cannot pass or return 'T'
+** by value ..." for a type that cannot be passed. */
+void *ccall_cif(lua_State *L, CTState *S, CTypeID fid, CTypeID *ptypes);
 void ccall_freestate(CTState *S);
 int ccall_ffi_errno(lua_State *L, CTState *S);
 /* ffi._slowpath(on): force every call through ffi_call (specs compare the

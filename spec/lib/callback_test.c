@@ -132,3 +132,42 @@ float _Complex cbt_cflt(float _Complex (*f)(float _Complex), float re, float im)
   float _Complex z = re + im * 1.0fi;
   return f(z);
 }
+
+/* Layouts libffi cannot lay out itself: packed records (misaligned
+** members: passed in memory on x86-64) and over-aligned members. */
+struct cbt_pk { char c; int i; short s; } __attribute__((packed));
+struct cbt_pkd { char c; double d; } __attribute__((packed));
+struct cbt_pkbig { char c; int64_t a, b; } __attribute__((packed));
+struct cbt_al { char c; int x __attribute__((aligned(8))); };
+
+struct cbt_pk cbt_pk(struct cbt_pk (*f)(struct cbt_pk, int), char c, int i,
+                     short s) {
+  struct cbt_pk p;
+  p.c = c;
+  p.i = i;
+  p.s = s;
+  return f(p, 7);
+}
+/* C checks the packed result itself. */
+int cbt_pk_check(struct cbt_pk (*f)(void), char c, int i, short s) {
+  struct cbt_pk p = f();
+  return p.c == c && p.i == i && p.s == s;
+}
+/* Register arguments on both sides of a packed one. */
+double cbt_pkd(double (*f)(int, struct cbt_pkd, double, int), char c, double d) {
+  struct cbt_pkd p;
+  p.c = c;
+  p.d = d;
+  return f(1, p, 0.25, 2);
+}
+struct cbt_pkbig cbt_pkbig(struct cbt_pkbig (*f)(struct cbt_pkbig)) {
+  struct cbt_pkbig p;
+  p.c = 'x';
+  p.a = -5000000000LL;
+  p.b = 6000000000LL;
+  return f(p);
+}
+struct cbt_al cbt_al(struct cbt_al (*f)(struct cbt_al), char c, int x) {
+  struct cbt_al a = {c, x};
+  return f(a);
+}
