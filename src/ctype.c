@@ -32,7 +32,8 @@ struct CTArena {
   CTBlock *blocks;
   const char **strs;       /* open-addressing set of interned strings */
   uint32_t nstrs, szstrs;
-  int incarrays;           /* an array of a not-yet-sized element exists */
+  CTypeID *pend;           /* arrays made of a not-yet-sized element */
+  uint32_t npend, szpend;
 };
 
 typedef struct CTUndo {
@@ -134,7 +135,7 @@ const char *ctype_str(CTState *S, const char *s, size_t len) {
   for (i = ctype_hashstr(s, len) & m; A->strs[i]; i = (i + 1) & m)
     if (ctype_streq(A->strs[i], s, len)) return A->strs[i];
   if (len >= SIZE_MAX / 2 || (p = ctype_alloc(A, len + 1)) == NULL) return NULL;
-  memcpy(p, s, len);
+  if (len) memcpy(p, s, len);
   p[len] = '\0';
   A->strs[i] = p;
   A->nstrs++;
@@ -293,8 +294,22 @@ CTypeID ctype_ref(CTState *S, CTypeID to, unsigned quals) {
   return ctype_ptrlike(S, CT_REF, to, quals);
 }
 
+static int ctype_addpending(CTState *S, CTypeID id) {
+  struct CTArena *A = S->arena;
+  CTypeID *p;
+  uint32_t i;
+  for (i = 0; i < A->npend; i++)
+    if (A->pend[i] == id) return 1;
+  p = ctype_growvec(A->pend, &A->szpend, A->npend + 1, sizeof(CTypeID));
+  if (p == NULL) return 0;
+  A->pend = p;
+  p[A->npend++] = id;
+  return 1;
+}
+
 CTypeID ctype_array(CTState *S, CTypeID elem, size_t n, unsigned flags) {
   const CType *e = ctype_get(S, elem);
+  CTypeID id;
   CType k;
   memset(&k, 0, sizeof k);
   k.kind = CT_ARRAY;
@@ -304,9 +319,10 @@ CTypeID ctype_array(CTState *S, CTypeID elem, size_t n, unsigned flags) {
   k.count = (k.flags & (CTF_VLA|CTF_INCOMPLETE)) ? 0 : n;
   if (e->size && k.count > SIZE_MAX / e->size) return 0;
   k.size = k.count * e->size;
-  /* An element not sized yet (forward struct): fix the size on completion. */
-  if (e->size == 0 && k.count > 0) S->arena->incarrays = 1;
-  return ctype_intern(S, &k, NULL);
+  id = ctype_intern(S, &k, NULL);      /* e is stale from here */
+  /* Element not sized yet (forward struct): sized when it is completed. */
+  if (id && k.size == 0 && k.count > 0 && !ctype_addpending(S, id)) return 0;
+  return id;
 }
 
 CTypeID ctype_vector(CTState *S, CTypeID elem, size_t bytes) {
@@ -358,6 +374,15 @@ static int ctype_save(CTState *S, CTypeID id) {
 
 static void ctype_namerehash(CTState *S);
 
+/* Forget pending arrays that a rollback removed. */
+static void ctype_prunepending(CTState *S) {
+  struct CTArena *A = S->arena;
+  uint32_t i, j = 0;
+  for (i = 0; i < A->npend; i++)
+    if (A->pend[i] < S->ntab) A->pend[j++] = A->pend[i];
+  A->npend = j;
+}
+
 int ctype_begin(CTState *S) {
   CTTxn *T = S->txn;
   if (T) {
@@ -402,6 +427,7 @@ void ctype_rollback(CTState *S) {
   }
   T->nundo = 0;
   S->ntab = T->ntab;
+  ctype_prunepending(S);
   S->nfields = T->nfields;
   S->nnames = T->nnames;
   S->pack = T->pack;
@@ -588,12 +614,15 @@ static const char *ctype_dupname(CTState *S, uint32_t first, uint32_t n,
 
 /* Arrays of record `id` created before it was complete get their size. */
 static int ctype_fixarrays(CTState *S, CTypeID id, int depth) {
-  CTypeID a;
-  if (!S->arena->incarrays || depth > CTYPE_MAXDEPTH) return 0;
-  for (a = CTID_FIRSTFREE; a < S->ntab; a++) {
-    CType *ct = ctype_get(S, a);
+  uint32_t i;
+  if (depth > CTYPE_MAXDEPTH) return 0;
+  for (i = 0; i < S->arena->npend; i++) {
+    CTypeID a = S->arena->pend[i];
+    CType *ct;
     const CType *e = ctype_get(S, id);
     size_t size;
+    if (a >= S->ntab) continue;
+    ct = ctype_get(S, a);
     if (ct->kind != CT_ARRAY || ct->child != id || (ct->flags & (CTF_VLA|CTF_INCOMPLETE)))
       continue;
     size = e->size && ct->count > SIZE_MAX / e->size ? 0 : ct->count * e->size;
@@ -754,19 +783,19 @@ static size_t ctype_vls(CTState *S, CTypeID id, size_t n, int depth) {
     if (esz && n > SIZE_MAX / esz) return (size_t)-1;
     return n * esz;
   }
+  /* VLS: the fixed size plus the variable part of the last member, as
+  ** LuaJIT and C's malloc(sizeof(S) + n * sizeof(T)) do. */
   if (ctype_isrecord(ct) && (ct->flags & CTF_VLA) && depth < CTYPE_MAXDEPTH) {
     uint32_t i = ct->nfield;
     const CField *f;
-    size_t sub, total;
+    size_t sub;
     while (i > 0 && (ctype_field(S, ct, i - 1)->flags & CFF_CONSTVAL)) i--;
     if (i == 0) return ct->size;
     f = ctype_field(S, ct, i - 1);
     sub = ctype_vls(S, f->type, n, depth + 1);
-    if (sub == (size_t)-1 || sub > SIZE_MAX - f->offset) return (size_t)-1;
-    total = f->offset + sub;
-    if (total > SIZE_MAX - ct->align) return (size_t)-1;
-    total = ctype_roundup(total, ct->align);
-    return total > ct->size ? total : ct->size;
+    if (sub == (size_t)-1) return (size_t)-1;
+    sub -= ctype_get(S, f->type)->size;
+    return sub > SIZE_MAX - 1 - ct->size ? (size_t)-1 : ct->size + sub;
   }
   return ct->size;
 }
@@ -829,53 +858,69 @@ static const char *ctype_floatname(const CType *ct) {
   return ct->size == 4 ? "float" : "double";
 }
 
-/* The specifier part: "int", "struct foo", "complex float"... */
-static void ctype_basename(CTState *S, CTypeID id, char *out, size_t n) {
-  const CType *ct = ctype_get(S, id);
-  const CType *e;
+static const char *ctype_scalarname(const CType *ct) {
   switch (ct->kind) {
-  case CT_VOID: snprintf(out, n, "void"); break;
-  case CT_BOOL: snprintf(out, n, "bool"); break;
-  case CT_INT: snprintf(out, n, "%s", ctype_intname(ct)); break;
-  case CT_FLOAT: snprintf(out, n, "%s", ctype_floatname(ct)); break;
-  case CT_COMPLEX:
-    e = ctype_get(S, ct->child);
-    snprintf(out, n, "%s", e->size == 4 ? "complex float"
-             : (e->flags & CTF_LONG) ? "complex long double" : "complex");
-    break;
-  case CT_VECTOR:
-    e = ctype_get(S, ct->child);
-    snprintf(out, n, "%s __attribute__((vector_size(%zu)))",
-             e->kind == CT_FLOAT ? ctype_floatname(e)
-             : e->kind == CT_BOOL ? "bool" : ctype_intname(e), ct->size);
-    break;
-  case CT_STRUCT: case CT_UNION: case CT_ENUM: {
-    const char *kw = ct->kind == CT_STRUCT ? "struct" : ct->kind == CT_UNION ? "union" : "enum";
-    if (ct->name) snprintf(out, n, "%s %s", kw, ct->name);
-    else snprintf(out, n, "%s %u", kw, (unsigned)id);
-    break;
-  }
-  default: snprintf(out, n, "va_list"); break;   /* CT_PTR with CTF_VALIST */
+  case CT_VOID: return "void";
+  case CT_BOOL: return "bool";
+  case CT_INT: return ctype_intname(ct);
+  case CT_FLOAT: return ctype_floatname(ct);
+  default: return "va_list";     /* CT_PTR with CTF_VALIST */
   }
 }
 
-static void ctype_decl(CTState *S, CTBuf *B, CTypeID id, unsigned quals, int depth);
+/* Prepend the specifier part: "int", "struct foo", "complex float"... */
+static void ctype_prebase(CTState *S, CTBuf *B, CTypeID id) {
+  const CType *ct = ctype_get(S, id);
+  const CType *e = ctype_get(S, ct->child);
+  char num[64];
+  switch (ct->kind) {
+  case CT_COMPLEX:
+    ctype_pre(B, e->size == 4 ? "complex float"
+              : (e->flags & CTF_LONG) ? "complex long double" : "complex");
+    break;
+  case CT_VECTOR:
+    snprintf(num, sizeof num, " __attribute__((vector_size(%zu)))", ct->size);
+    ctype_pre(B, num);
+    ctype_pre(B, ctype_scalarname(e));
+    break;
+  case CT_STRUCT: case CT_UNION: case CT_ENUM:
+    if (ct->name) ctype_pre(B, ct->name);
+    else {
+      snprintf(num, sizeof num, "%u", (unsigned)id);
+      ctype_pre(B, num);
+    }
+    ctype_pre(B, ct->kind == CT_STRUCT ? "struct " : ct->kind == CT_UNION ? "union " : "enum ");
+    break;
+  default:
+    ctype_pre(B, ctype_scalarname(ct));
+    break;
+  }
+}
 
-static void ctype_params(CTState *S, CTBuf *B, const CType *ct, int depth) {
+/* A work budget: nested function types can share subtrees exponentially. */
+typedef struct CTRepr {
+  CTState *S;
+  int budget;
+} CTRepr;
+
+static void ctype_decl(CTRepr *R, CTBuf *B, CTypeID id, unsigned quals, int depth);
+
+/* Parameters are spelled in place, each in the free tail of B. */
+static void ctype_params(CTRepr *R, CTBuf *B, const CType *ct, int depth) {
   uint32_t i;
   ctype_put(B, "(");
-  if (depth >= CTYPE_MAXDEPTH / 4) {
-    ctype_put(B, "...)");
-    return;
-  }
   for (i = 0; i < ct->nfield; i++) {
-    const CField *p = ctype_field(S, ct, i);
-    char tmp[256];
-    CTBuf T = { tmp, 0, sizeof tmp - 1 };
-    ctype_decl(S, &T, p->type, 0, depth + 1);
-    tmp[T.n] = '\0';
+    CTBuf P;
     if (i) ctype_put(B, ", ");
-    ctype_put(B, tmp);
+    if (depth >= CTYPE_MAXDEPTH || R->budget <= 0 || B->n == B->cap) {
+      ctype_put(B, "...");
+      break;
+    }
+    P.b = B->b + B->n;
+    P.n = 0;
+    P.cap = B->cap - B->n;
+    ctype_decl(R, &P, ctype_field(R->S, ct, i)->type, 0, depth + 1);
+    B->n += P.n;
   }
   if (ct->flags & CTF_VARIADIC) ctype_put(B, ct->nfield ? ", ..." : "...");
   else if (ct->nfield == 0) ctype_put(B, "void");
@@ -884,13 +929,12 @@ static void ctype_params(CTState *S, CTBuf *B, const CType *ct, int depth) {
 
 /* Build the declarator in B around the abstract name, from the outside in:
 ** pointers prepend, arrays and functions append; quals qualify `id`. */
-static void ctype_decl(CTState *S, CTBuf *B, CTypeID id, unsigned quals, int depth) {
-  char base[128];
-  int steps;
-  for (steps = 0; steps < 4096; steps++) {
-    const CType *ct = ctype_get(S, id);
+static void ctype_decl(CTRepr *R, CTBuf *B, CTypeID id, unsigned quals, int depth) {
+  for (;;) {
+    const CType *ct = ctype_get(R->S, id);
     const CType *c;
     char num[32];
+    if (--R->budget < 0) return;
     switch (ct->kind) {
     case CT_PTR:
       if (ct->flags & CTF_VALIST) goto base;
@@ -901,7 +945,7 @@ static void ctype_decl(CTState *S, CTBuf *B, CTypeID id, unsigned quals, int dep
         ctype_pre(B, ctype_qualstr(quals));
       }
       ctype_pre(B, ct->kind == CT_PTR ? "*" : "&");
-      c = ctype_get(S, ct->child);
+      c = ctype_get(R->S, ct->child);
       if (c->kind == CT_ARRAY || c->kind == CT_FUNC) {
         ctype_pre(B, "(");
         ctype_put(B, ")");
@@ -920,7 +964,7 @@ static void ctype_decl(CTState *S, CTBuf *B, CTypeID id, unsigned quals, int dep
       id = ct->child;
       break;
     case CT_FUNC:
-      ctype_params(S, B, ct, depth);
+      ctype_params(R, B, ct, depth);
       quals = 0;
       id = ct->child;
       break;
@@ -930,8 +974,7 @@ static void ctype_decl(CTState *S, CTBuf *B, CTypeID id, unsigned quals, int dep
   }
 base:
   if (B->n && B->b[0] != '[') ctype_pre(B, " ");
-  ctype_basename(S, id, base, sizeof base);
-  ctype_pre(B, base);
+  ctype_prebase(R->S, B, id);
   if (quals & CTF_QUALS) {
     ctype_pre(B, " ");
     ctype_pre(B, ctype_qualstr(quals));
@@ -940,11 +983,14 @@ base:
 
 char *ctype_repr(CTState *S, CTypeID id, char *buf, size_t bufsz) {
   CTBuf B;
+  CTRepr R;
   if (bufsz == 0) return buf;
   B.b = buf;
   B.n = 0;
   B.cap = bufsz - 1;
-  ctype_decl(S, &B, id, 0, 0);
+  R.S = S;
+  R.budget = 4096;
+  ctype_decl(&R, &B, id, 0, 0);
   buf[B.n] = '\0';
   return buf;
 }
@@ -1244,6 +1290,7 @@ void ctype_freestate(CTState *S) {
       free(b);
     }
     free(A->strs);
+    free(A->pend);
     free(A);
   }
   if (S->txn) {
