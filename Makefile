@@ -28,10 +28,10 @@ cffi.so: $(OBJ)
 libcffi.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $(OBJ)
 
-build/obj/%.o: src/%.c src/cffi.h | build/obj
+build/obj/%.o: src/%.c $(wildcard src/*.h) | build/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/asan/obj/%.o: src/%.c src/cffi.h | build/asan/obj
+build/asan/obj/%.o: src/%.c $(wildcard src/*.h) | build/asan/obj
 	$(CC) $(ALL_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
 build/asan/cffi.so: $(ASAN_OBJ)

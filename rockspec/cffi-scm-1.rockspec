@@ -27,8 +27,9 @@ build = {
   modules = {
     cffi = {
       sources = {
-        "src/ctype.c", "src/cparse.c", "src/cconv.c", "src/cdata.c",
-        "src/ccall.c", "src/ccallback.c", "src/clib.c", "src/lcffi.c",
+        "src/ctype.c", "src/clex.c", "src/cparse.c", "src/cconv.c",
+        "src/cdata.c", "src/carith.c", "src/ccall.c", "src/ccallback.c",
+        "src/clib.c", "src/lcffi.c",
       },
       defines = { "_GNU_SOURCE" },
       libraries = { "ffi", "dl", "m" },

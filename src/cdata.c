@@ -1,7 +1,8 @@
 /*
-** cdata.c: the cdata userdata (allocation, indexing, arithmetic,
-** comparison, finalisers, metatypes), ctype objects, and the ffi.*
-** functions that create and inspect cdata.  Conversions are cconv.c's.
+** cdata.c: the cdata userdata (allocation, indexing, finalisers,
+** metatypes), ctype objects, and the ffi.* functions that create and
+** inspect cdata.  Conversions are cconv.c's, arithmetic and comparison
+** carith.c's.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,10 @@
 #define CDATA_MAXPARAMS  32
 
 typedef char cdata_hdr_check[(sizeof(CData) == 8) ? 1 : -1];
+
+/* Indexing is a hot path: its shared body is inlined into __index and
+** __newindex, each specialised for its constant `wr`, not called. */
+#define CDATA_INLINE  static inline __attribute__((always_inline))
 
 /* Is this a type whose instances a cdata holds by address (references)? */
 #define cdata_isref_kind(ct) \
@@ -29,9 +34,7 @@ static void cdata_setmt(lua_State *L, CTState *S, int gc) {
   lua_setmetatable(L, -2);
 }
 
-/* Push metamethod `name` of the metatype of id (a struct/union, or a
-** pointer to one).  Returns 0 (nothing pushed) when there is none. */
-static int cdata_getmm(lua_State *L, CTState *S, CTypeID id, const char *name) {
+int cdata_getmm(lua_State *L, CTState *S, CTypeID id, const char *name) {
   const CType *ct = ctype_get(S, id);
   if (ct->kind == CT_PTR) {
     id = ct->child;
@@ -159,8 +162,7 @@ size_t cdata_size(lua_State *L, int idx) {
   return lua_rawlen(L, idx) - cd->off - cd->pad_;
 }
 
-/* The address a function cdata stands for (stored as a reference or not). */
-static void *cdata_funcaddr(CData *cd) {
+void *cdata_funcaddr(CData *cd) {
   if (cd->flags & CDF_REF)
     return cdata_ptr(cd);
   return *(void **)cdata_payload(cd);
@@ -183,6 +185,12 @@ static CData *cdata_self(lua_State *L) {
   if (cd == NULL)
     luaL_typeerror(L, 1, "cdata");
   return cd;
+}
+
+/* Element count of a vector type. */
+static int64_t cdata_veclen(CTState *S, const CType *ct) {
+  size_t esz = ctype_get(S, ct->child)->size;
+  return esz ? (int64_t)(ct->size / esz) : 0;
 }
 
 /* Element count of the array cdata at idx, or -1 when unknown. */
@@ -402,11 +410,6 @@ static void cdata_bounds(lua_State *L, CTState *S, CTypeID id, int64_t i, int64_
   }
 }
 
-/* base + i * esz, wrapping like the machine (no signed overflow in C). */
-static char *cdata_offset(char *base, int64_t i, size_t esz) {
-  return (char *)((uintptr_t)base + (uintptr_t)((uint64_t)i * (uint64_t)esz));
-}
-
 /* Push the element of type eid at addr: aggregates as references. */
 static void cdata_pushelem(lua_State *L, CTState *S, CTypeID eid, char *addr,
                            int parent, unsigned cflags) {
@@ -429,72 +432,76 @@ static int cdata_islast(CTState *S, CTypeID rec, const CField *f) {
   return 0;
 }
 
-/* Read field `key` of the record rec at base.  Returns 0 if no such field.
-** cflags: CDF_CONST when the record is reached through a const path. */
-static int cdata_getfield(lua_State *L, CTState *S, CTypeID rec, char *base,
-                          int parent, int key, unsigned cflags) {
-  size_t len;
-  const char *name = lua_tolstring(L, key, &len);
+/* Push field f of the record rec at base. */
+static void cdata_getfield(lua_State *L, CTState *S, CTypeID rec, char *base,
+                           const CField *f, int parent, unsigned cflags) {
   const CType *ft;
-  CField f;
-  if (!ctype_findfield(S, rec, name, len, &f))
-    return 0;
-  if (f.flags & CFF_CONSTVAL) {
-    lua_pushinteger(L, (lua_Integer)f.value);
-    return 1;
+  if (f->flags & CFF_CONSTVAL) {
+    lua_pushinteger(L, (lua_Integer)f->value);
+    return;
   }
   if (base == NULL)
     cdata_errnull(L);
-  ft = ctype_get(S, f.type);
-  if (f.flags & CFF_BITFIELD) {
-    int64_t v = cconv_getbits(base, &f, ft->kind != CT_BOOL && !(ft->flags & CTF_UNSIGNED) &&
+  ft = ctype_get(S, f->type);
+  if (f->flags & CFF_BITFIELD) {
+    int64_t v = cconv_getbits(base, f, ft->kind != CT_BOOL && !(ft->flags & CTF_UNSIGNED) &&
                               !(ft->kind == CT_ENUM && (ft->flags & CTF_UNSIGNED)));
     if (ft->kind == CT_BOOL)
       lua_pushboolean(L, v != 0);
     else
       lua_pushinteger(L, (lua_Integer)v);
-    return 1;
+    return;
   }
   if (cdata_isref_kind(ft)) {
     unsigned fl = cflags & CDF_CONST;
-    if (f.flags & CFF_CONST) fl |= CDF_CONST;
+    if (f->flags & CFF_CONST) fl |= CDF_CONST;
     if (ft->kind == CT_ARRAY &&
         ((ft->flags & (CTF_VLA | CTF_INCOMPLETE)) || ft->count == 0 ||
-         (ft->count == 1 && cdata_islast(S, rec, &f))))
+         (ft->count == 1 && cdata_islast(S, rec, f))))
       fl |= CDF_NOBOUNDS;           /* the old flexible-array idioms */
-    cdata_newref(L, S, f.type, base + f.offset, parent, fl);
+    cdata_newref(L, S, f->type, base + f->offset, parent, fl);
   } else {
-    cconv_tolua(L, S, f.type, base + f.offset, parent);
+    cconv_tolua(L, S, f->type, base + f->offset, parent);
   }
-  return 1;
 }
 
-/* Write field `key` of rec at base from the value at slot val. */
-static int cdata_setfield(lua_State *L, CTState *S, CTypeID rec, char *base,
-                          int key, int val, unsigned cflags) {
-  size_t len;
-  const char *name = lua_tolstring(L, key, &len);
-  const CType *ft;
-  CField f;
-  if (!ctype_findfield(S, rec, name, len, &f))
-    return 0;
-  ft = ctype_get(S, f.type);
-  if ((f.flags & (CFF_CONSTVAL | CFF_CONST)) || (cflags & CDF_CONST) ||
+/* Write field f of the record at base from the value at slot 3. */
+static void cdata_setfield(lua_State *L, CTState *S, char *base,
+                           const CField *f, unsigned cflags) {
+  const CType *ft = ctype_get(S, f->type);
+  if ((f->flags & (CFF_CONSTVAL | CFF_CONST)) || (cflags & CDF_CONST) ||
       (ft->kind == CT_ARRAY && (ft->flags & CTF_CONST)))
     cdata_errconst(L);
   if (base == NULL)
     cdata_errnull(L);
-  if (f.flags & CFF_BITFIELD) {
+  if (f->flags & CFF_BITFIELD) {
     uint64_t tmp = 0;
     int64_t v = 0;
     if (ft->size > sizeof tmp)
-      cconv_error(L, S, f.type, val, 0);
-    cconv_tocdata(L, S, f.type, &tmp, val, 0);
-    cconv_toint64(S, f.type, &tmp, &v);
-    cconv_setbits(base, &f, v);
+      cconv_error(L, S, f->type, 3, 0);
+    cconv_tocdata(L, S, f->type, &tmp, 3, 0);
+    cconv_toint64(S, f->type, &tmp, &v);
+    cconv_setbits(base, f, v);
   } else {
-    cconv_tocdata(L, S, f.type, base + f.offset, val, 0);
+    cconv_tocdata(L, S, f->type, base + f->offset, 3, 0);
   }
+}
+
+/* Field key 2 of the record rec at base: read (wr 0: pushed; parent keeps
+** a reference's parent alive) or written (wr 1: from slot 3).  Returns 0
+** if there is no such field.  cflags: CDF_CONST when the record is reached
+** through a const path. */
+static int cdata_field(lua_State *L, CTState *S, CTypeID rec, char *base,
+                       int parent, int wr, unsigned cflags) {
+  size_t len;
+  const char *name = lua_tolstring(L, 2, &len);
+  CField f;
+  if (!ctype_findfield(S, rec, name, len, &f))
+    return 0;
+  if (wr)
+    cdata_setfield(L, S, base, &f, cflags);
+  else
+    cdata_getfield(L, S, rec, base, &f, parent, cflags);
   return 1;
 }
 
@@ -518,7 +525,71 @@ static int cdata_metaindex(lua_State *L, CTState *S, CTypeID id, int nargs) {
   return 0;
 }
 
-static int cdata_mm_index(lua_State *L) {
+/* Read (wr 0: pushed) or write (wr 1: from slot 3) element i of the
+** pointer, array or vector cdata cd at slot 1.  Raises on a NULL pointer,
+** an unknown element size (a pointer to an incomplete struct may still
+** read [0]), an index out of bounds, and on writing a const element. */
+CDATA_INLINE int cdata_elem(lua_State *L, CTState *S, CData *cd, int64_t i,
+                            int wr) {
+  const CType *ct = ctype_get(S, cd->id);
+  const CType *et = ctype_get(S, ct->child);
+  char *p = (char *)cdata_ptr(cd);
+  int isconst;
+  if (ct->kind == CT_PTR) {
+    isconst = (ct->flags & CTF_CONST) != 0;
+    p = *(char **)p;
+    if (wr && isconst)
+      cdata_errconst(L);
+    if (p == NULL)
+      cdata_errnull(L);
+    if (et->size == 0 && (wr || i != 0 || !ctype_isrecord(et))) {
+      char tb[160];
+      luaL_error(L, "cannot index '%s': size of the pointee is unknown",
+                 ctype_repr(S, cd->id, tb, sizeof tb));
+    }
+  } else {
+    int64_t n = ct->kind == CT_VECTOR ? cdata_veclen(S, ct) : cdata_arraylen(L, S, cd, 1);
+    isconst = (ct->flags & CTF_CONST) || (cd->flags & CDF_CONST);
+    if (wr && isconst)
+      cdata_errconst(L);
+    cdata_bounds(L, S, cd->id, i, n);
+  }
+  p = carith_offset(p, i, et->size);
+  if (wr)
+    cconv_tocdata(L, S, ct->child, p, 3, 0);
+  else
+    cdata_pushelem(L, S, ct->child, p, ct->kind == CT_PTR ? 0 : 1,
+                   isconst ? CDF_CONST : 0);
+  return !wr;
+}
+
+/* The element type of a complex type. */
+static CTypeID cdata_complexelem(const CType *ct) {
+  size_t h = ct->size / 2;
+  return ct->child ? ct->child : (h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE);
+}
+
+/* Byte offset in the complex type ct of the part named by the key at slot
+** 2 ("re", "im"), or -1. */
+static ptrdiff_t cdata_complexkey(lua_State *L, const CType *ct) {
+  const char *k;
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return -1;
+  k = lua_tostring(L, 2);
+  return strcmp(k, "re") == 0 ? 0 : strcmp(k, "im") == 0 ? (ptrdiff_t)(ct->size / 2) : -1;
+}
+
+/* Neither C nor the metatype knows key 2 of the cdata of type id. */
+static int cdata_errkey(lua_State *L, CTState *S, CTypeID id) {
+  const CType *ct = ctype_get(S, id);
+  if (ct->kind == CT_PTR && ctype_isrecord(ctype_get(S, ct->child)))
+    return cdata_errmember(L, S, ct->child, 2);
+  return cdata_errmember(L, S, id, 2);
+}
+
+/* __index (wr 0) and __newindex (wr 1) of the cdata at slot 1 with key 2
+** (and value 3): what C knows first, then the metatype. */
+CDATA_INLINE int cdata_access(lua_State *L, int wr) {
   CTState *S = cffi_upstate(L);
   CData *cd = cdata_self(L);
   CTypeID id = cd->id;
@@ -527,484 +598,48 @@ static int cdata_mm_index(lua_State *L) {
   int64_t i;
   int r;
   switch (ct->kind) {
-  case CT_PTR:
-    if (cdata_intkey(L, S, 2, &i)) {
-      CTypeID eid = ct->child;
-      size_t esz = ctype_get(S, eid)->size;
-      char *base = *(char **)p;
-      if (base == NULL)
-        cdata_errnull(L);
-      if (esz == 0 && (i != 0 || !ctype_isrecord(ctype_get(S, eid)))) {
-        char tb[160];
-        return luaL_error(L, "cannot index '%s': size of the pointee is unknown",
-                          ctype_repr(S, id, tb, sizeof tb));
-      }
-      cdata_pushelem(L, S, eid, cdata_offset(base, i, esz), 0,
-                     (ct->flags & CTF_CONST) ? CDF_CONST : 0);
-      return 1;
-    }
-    if (lua_type(L, 2) == LUA_TSTRING) {
+  case CT_PTR: case CT_ARRAY: case CT_VECTOR:
+    if (cdata_intkey(L, S, 2, &i))
+      return cdata_elem(L, S, cd, i, wr);
+    if (ct->kind == CT_PTR && lua_type(L, 2) == LUA_TSTRING) {
       const CType *pt = ctype_get(S, ct->child);
       if (ctype_isrecord(pt) &&
-          cdata_getfield(L, S, ct->child, *(char **)p, 0, 2,
-                         (ct->flags & CTF_CONST) ? CDF_CONST : 0))
+          cdata_field(L, S, ct->child, *(char **)p, 0, wr,
+                      (ct->flags & CTF_CONST) ? CDF_CONST : 0))
+        return !wr;
+      if (!wr && pt->kind == CT_FUNC && ccallback_index(L, S, cd, lua_tostring(L, 2)))
         return 1;
-      if (pt->kind == CT_FUNC && ccallback_index(L, S, cd, lua_tostring(L, 2)))
-        return 1;
-    }
-    break;
-  case CT_ARRAY: case CT_VECTOR:
-    if (cdata_intkey(L, S, 2, &i)) {
-      CTypeID eid = ct->child;
-      size_t esz = ctype_get(S, eid)->size;
-      int64_t n = ct->kind == CT_VECTOR ? (esz ? (int64_t)(ct->size / esz) : 0)
-                                        : cdata_arraylen(L, S, cd, 1);
-      cdata_bounds(L, S, id, i, n);
-      cdata_pushelem(L, S, eid, cdata_offset(p, i, esz), 1,
-                     ((ct->flags & CTF_CONST) || (cd->flags & CDF_CONST)) ? CDF_CONST : 0);
-      return 1;
     }
     break;
   case CT_STRUCT: case CT_UNION:
     if (lua_type(L, 2) == LUA_TSTRING &&
-        cdata_getfield(L, S, id, p, 1, 2, cd->flags & CDF_CONST))
+        cdata_field(L, S, id, p, 1, wr, cd->flags & CDF_CONST))
+      return !wr;
+    break;
+  case CT_COMPLEX: {
+    ptrdiff_t off = cdata_complexkey(L, ct);
+    if (off < 0)
+      break;
+    if (!wr) {
+      cconv_tolua(L, S, cdata_complexelem(ct), p + off, 0);
       return 1;
-    break;
-  case CT_COMPLEX:
-    if (lua_type(L, 2) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, 2);
-      size_t h = ct->size / 2;
-      CTypeID eid = ct->child ? ct->child : (h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE);
-      if (strcmp(k, "re") == 0) { cconv_tolua(L, S, eid, p, 0); return 1; }
-      if (strcmp(k, "im") == 0) { cconv_tolua(L, S, eid, p + h, 0); return 1; }
     }
-    break;
+    if (cd->flags & CDF_CONST)
+      cdata_errconst(L);
+    cconv_tocdata(L, S, cdata_complexelem(ct), p + off, 3, 0);
+    return 0;
+  }
   default:
     break;
   }
-  r = cdata_metaindex(L, S, id, 2);
+  r = cdata_metaindex(L, S, id, wr ? 3 : 2);
   if (r >= 0)
     return r;
-  if (ct->kind == CT_PTR && ctype_isrecord(ctype_get(S, ct->child)))
-    return cdata_errmember(L, S, ct->child, 2);
-  return cdata_errmember(L, S, id, 2);
+  return cdata_errkey(L, S, id);
 }
 
-static int cdata_mm_newindex(lua_State *L) {
-  CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
-  CTypeID id = cd->id;
-  const CType *ct = ctype_get(S, id);
-  char *p = (char *)cdata_ptr(cd);
-  int64_t i;
-  switch (ct->kind) {
-  case CT_PTR:
-    if (cdata_intkey(L, S, 2, &i)) {
-      CTypeID eid = ct->child;
-      size_t esz = ctype_get(S, eid)->size;
-      char *base = *(char **)p;
-      if (ct->flags & CTF_CONST)
-        cdata_errconst(L);
-      if (base == NULL)
-        cdata_errnull(L);
-      if (esz == 0) {
-        char tb[160];
-        return luaL_error(L, "cannot index '%s': size of the pointee is unknown",
-                          ctype_repr(S, id, tb, sizeof tb));
-      }
-      cconv_tocdata(L, S, eid, cdata_offset(base, i, esz), 3, 0);
-      return 0;
-    }
-    if (lua_type(L, 2) == LUA_TSTRING && ctype_isrecord(ctype_get(S, ct->child)) &&
-        cdata_setfield(L, S, ct->child, *(char **)p, 2, 3,
-                       (ct->flags & CTF_CONST) ? CDF_CONST : 0))
-      return 0;
-    break;
-  case CT_ARRAY: case CT_VECTOR:
-    if (cdata_intkey(L, S, 2, &i)) {
-      CTypeID eid = ct->child;
-      size_t esz = ctype_get(S, eid)->size;
-      int64_t n = ct->kind == CT_VECTOR ? (esz ? (int64_t)(ct->size / esz) : 0)
-                                        : cdata_arraylen(L, S, cd, 1);
-      if ((ct->flags & CTF_CONST) || (cd->flags & CDF_CONST))
-        cdata_errconst(L);
-      cdata_bounds(L, S, id, i, n);
-      cconv_tocdata(L, S, eid, cdata_offset(p, i, esz), 3, 0);
-      return 0;
-    }
-    break;
-  case CT_STRUCT: case CT_UNION:
-    if (lua_type(L, 2) == LUA_TSTRING &&
-        cdata_setfield(L, S, id, p, 2, 3, cd->flags & CDF_CONST))
-      return 0;
-    break;
-  case CT_COMPLEX:
-    if (lua_type(L, 2) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, 2);
-      size_t h = ct->size / 2;
-      CTypeID eid = ct->child ? ct->child : (h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE);
-      int part = strcmp(k, "re") == 0 ? 0 : strcmp(k, "im") == 0 ? 1 : -1;
-      if (part >= 0) {
-        if (cd->flags & CDF_CONST)
-          cdata_errconst(L);
-        cconv_tocdata(L, S, eid, p + part * h, 3, 0);
-        return 0;
-      }
-    }
-    break;
-  default:
-    break;
-  }
-  if (cdata_metaindex(L, S, id, 3) >= 0)
-    return 0;
-  if (ct->kind == CT_PTR && ctype_isrecord(ctype_get(S, ct->child)))
-    return cdata_errmember(L, S, ct->child, 2);
-  return cdata_errmember(L, S, id, 2);
-}
-
-
-/* ---------------------------------------------------------------------
-** Arithmetic and comparison
-** --------------------------------------------------------------------- */
-
-enum { CA_NONE, CA_INT, CA_FLT, CA_PTR, CA_AGG, CA_STR };
-
-/* An operand of an arithmetic or comparison metamethod. */
-typedef struct CArith {
-  int kind;
-  int is64, uns;       /* CA_INT from a 64-bit integer cdata; unsigned */
-  int64_t i;
-  double d;
-  char *p;             /* CA_PTR / CA_AGG: address */
-  CTypeID ptrid;       /* CA_PTR: the pointer type (0 for arrays/functions) */
-  CTypeID elem;        /* CA_PTR: element type (0: no arithmetic) */
-  unsigned quals;      /* CA_PTR from an array: element qualifiers */
-  CData *cd;
-  int idx;
-} CArith;
-
-static void cdata_arg(lua_State *L, CTState *S, int idx, CArith *a) {
-  CData *cd;
-  const CType *ct;
-  memset(a, 0, sizeof *a);
-  a->idx = idx;
-  switch (lua_type(L, idx)) {
-  case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) {
-      a->kind = CA_INT;
-      a->i = lua_tointeger(L, idx);
-    } else {
-      a->kind = CA_FLT;
-      a->d = lua_tonumber(L, idx);
-    }
-    return;
-  case LUA_TSTRING:
-    a->kind = CA_STR;
-    return;
-  case LUA_TUSERDATA: case LUA_TFUNCTION:
-    cd = cdata_test(L, S, idx);
-    if (cd == NULL)
-      return;
-    break;
-  default:
-    return;
-  }
-  a->cd = cd;
-  ct = ctype_get(S, cd->id);
-  switch (ct->kind) {
-  case CT_INT: case CT_ENUM: case CT_BOOL:
-    a->kind = CA_INT;
-    cconv_toint64(S, cd->id, cdata_ptr(cd), &a->i);
-    a->is64 = ct->kind == CT_INT && ct->size == 8;
-    a->uns = a->is64 && (ct->flags & CTF_UNSIGNED);
-    break;
-  case CT_FLOAT:
-    a->kind = CA_FLT;
-    cconv_tolua(L, S, cd->id, cdata_ptr(cd), 0);
-    a->d = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-    break;
-  case CT_PTR:
-    a->kind = CA_PTR;
-    a->p = *(char **)cdata_ptr(cd);
-    a->ptrid = cd->id;
-    a->elem = ct->child;
-    break;
-  case CT_ARRAY:
-    a->kind = CA_PTR;
-    a->p = (char *)cdata_ptr(cd);
-    a->elem = ct->child;
-    a->quals = (ct->flags & CTF_QUALS) | ((cd->flags & CDF_CONST) ? CTF_CONST : 0);
-    break;
-  case CT_FUNC:
-    a->kind = CA_PTR;
-    a->p = (char *)cdata_funcaddr(cd);
-    break;
-  default:
-    a->kind = CA_AGG;
-    a->p = (char *)cdata_ptr(cd);
-    break;
-  }
-}
-
-/* A string against an enum cdata is the enum constant's value. */
-static void cdata_enumstr(lua_State *L, CTState *S, CArith *s, const CArith *e) {
-  if (s->kind == CA_STR && e->cd != NULL &&
-      ctype_get(S, e->cd->id)->kind == CT_ENUM) {
-    uint64_t tmp = 0;
-    cconv_tocdata(L, S, e->cd->id, &tmp, s->idx, 0);
-    cconv_toint64(S, e->cd->id, &tmp, &s->i);
-    s->kind = CA_INT;
-  }
-}
-
-static void cdata_pusharg(lua_State *L, const CArith *a) {
-  if (a->kind == CA_INT)
-    lua_pushinteger(L, (lua_Integer)a->i);
-  else
-    lua_pushnumber(L, a->d);
-}
-
-/* Operands of 64-bit arithmetic: Lua floats truncate to integers. */
-static void cdata_toint(lua_State *L, CTState *S, CArith *a) {
-  if (a->kind == CA_FLT) {
-    int64_t v = 0;
-    if (a->cd != NULL) {
-      cconv_toint64(S, a->cd->id, cdata_ptr(a->cd), &v);
-    } else {
-      cconv_tocdata(L, S, CTID_INT64, &v, a->idx, 0);
-    }
-    a->i = v;
-    a->kind = CA_INT;
-  }
-}
-
-static uint64_t cdata_ipow(uint64_t x, uint64_t y, int uns) {
-  uint64_t r = 1;
-  if (!uns && (int64_t)y < 0) {   /* LuaJIT: only 1 and -1 survive */
-    if (x == 1) return 1;
-    if ((int64_t)x == -1) return (y & 1) ? x : 1;
-    return 0;
-  }
-  while (y) {
-    if (y & 1) r *= x;
-    x *= x;
-    y >>= 1;
-  }
-  return r;
-}
-
-static uint64_t cdata_shift(uint64_t x, int64_t n, int left) {
-  if (n < 0) { n = -n; left = !left; }
-  if (n >= 64) return 0;
-  return left ? x << n : x >> n;
-}
-
-/* 64-bit integer arithmetic as LuaJIT does it (C division and remainder,
-** unsigned when either side is uint64_t); the result is a Lua integer. */
-static int cdata_arith64(lua_State *L, int op, const CArith *a, const CArith *b) {
-  uint64_t x = (uint64_t)a->i, y = (uint64_t)b->i, r;
-  int uns = a->uns || b->uns;
-  switch (op) {
-  case LUA_OPADD: r = x + y; break;
-  case LUA_OPSUB: r = x - y; break;
-  case LUA_OPMUL: r = x * y; break;
-  case LUA_OPDIV: case LUA_OPIDIV: case LUA_OPMOD:
-    if (y == 0)
-      return luaL_error(L, "attempt to perform '%s'", op == LUA_OPMOD ? "n%%0" : "n//0");
-    if (uns) {
-      r = op == LUA_OPMOD ? x % y : x / y;
-    } else {
-      int64_t sx = (int64_t)x, sy = (int64_t)y;
-      if (sy == -1) {
-        r = op == LUA_OPMOD ? 0 : 0 - x;
-      } else if (op == LUA_OPMOD) {
-        r = (uint64_t)(sx % sy);
-      } else {
-        int64_t q = sx / sy;
-        if (op == LUA_OPIDIV && (sx % sy != 0) && ((sx < 0) != (sy < 0)))
-          q--;
-        r = (uint64_t)q;
-      }
-    }
-    break;
-  case LUA_OPPOW: r = cdata_ipow(x, y, uns); break;
-  case LUA_OPUNM: r = 0 - x; break;
-  case LUA_OPBNOT: r = ~x; break;
-  case LUA_OPBAND: r = x & y; break;
-  case LUA_OPBOR: r = x | y; break;
-  case LUA_OPBXOR: r = x ^ y; break;
-  case LUA_OPSHL: r = cdata_shift(x, (int64_t)y, 1); break;
-  default: r = cdata_shift(x, (int64_t)y, 0); break;   /* LUA_OPSHR */
-  }
-  lua_pushinteger(L, (lua_Integer)r);
-  return 1;
-}
-
-static int cdata_isnum(const CArith *a) {
-  return a->kind == CA_INT || a->kind == CA_FLT;
-}
-
-/* Pointer arithmetic: p + n, n + p, p - n, p - q. */
-static int cdata_ptrarith(lua_State *L, CTState *S, int op, CArith *a, CArith *b) {
-  CArith *pa = a, *na = b;
-  size_t esz;
-  if (op != LUA_OPADD && op != LUA_OPSUB)
-    return 0;
-  if (op == LUA_OPADD && a->kind != CA_PTR) { pa = b; na = a; }
-  if (pa->kind != CA_PTR || pa->elem == 0)
-    return 0;
-  esz = ctype_get(S, pa->elem)->size;
-  if (esz == 0)
-    return 0;
-  if (op == LUA_OPSUB && na->kind == CA_PTR) {
-    if (na->elem == 0 || ctype_get(S, na->elem)->size != esz)
-      return 0;
-    lua_pushinteger(L, (lua_Integer)(((intptr_t)pa->p - (intptr_t)na->p) / (intptr_t)esz));
-    return 1;
-  }
-  if (!cdata_isnum(na) || (op == LUA_OPSUB && pa != a))
-    return 0;
-  cdata_toint(L, S, na);
-  {
-    uint64_t n = op == LUA_OPSUB ? 0 - (uint64_t)na->i : (uint64_t)na->i;
-    char *np = cdata_offset(pa->p, (int64_t)n, esz);
-    CTypeID pid = pa->ptrid;
-    if (pid == 0) {                 /* an array decays to a pointer */
-      pid = ctype_ptr(S, pa->elem, pa->quals);
-      if (pid == 0)
-        return luaL_error(L, "not enough memory");
-    }
-    cdata_pushptr(L, S, pid, np);
-  }
-  return 1;
-}
-
-static const char *cdata_argname(lua_State *L, CTState *S, int idx, char *buf, size_t n) {
-  return cconv_typename(L, S, idx, buf, n);
-}
-
-/* Call metamethod `mm` of either operand's metatype with (1, 2). */
-static int cdata_callmm(lua_State *L, CTState *S, const CArith *a,
-                        const CArith *b, const char *mm, int nres) {
-  if ((a->cd && cdata_getmm(L, S, a->cd->id, mm)) ||
-      (b->cd && cdata_getmm(L, S, b->cd->id, mm))) {
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_call(L, 2, nres);
-    return 1;
-  }
-  return 0;
-}
-
-static int cdata_arith(lua_State *L, int op, const char *mm) {
-  CTState *S = cffi_upstate(L);
-  int unary = op == LUA_OPUNM || op == LUA_OPBNOT;
-  CArith a, b;
-  cdata_arg(L, S, 1, &a);
-  if (unary) b = a; else cdata_arg(L, S, 2, &b);
-  cdata_enumstr(L, S, &a, &b);
-  cdata_enumstr(L, S, &b, &a);
-  if (cdata_isnum(&a) && cdata_isnum(&b)) {
-    if (a.is64 || b.is64) {
-      cdata_toint(L, S, &a);
-      cdata_toint(L, S, &b);
-      return cdata_arith64(L, op, &a, &b);
-    }
-    cdata_pusharg(L, &a);
-    if (!unary) cdata_pusharg(L, &b);
-    lua_arith(L, op);
-    return 1;
-  }
-  if (!unary && cdata_ptrarith(L, S, op, &a, &b))
-    return 1;
-  if (cdata_callmm(L, S, &a, &b, mm, 1))
-    return 1;
-  {
-    char n1[200], n2[200];
-    cdata_argname(L, S, 1, n1, sizeof n1);
-    if (unary)
-      return luaL_error(L, "attempt to perform arithmetic on '%s'", n1);
-    cdata_argname(L, S, 2, n2, sizeof n2);
-    return luaL_error(L, "attempt to perform arithmetic on '%s' and '%s'", n1, n2);
-  }
-}
-
-#define CDATA_ARITH(name, op) \
-  static int cdata_mm_##name(lua_State *L) { return cdata_arith(L, op, "__" #name); }
-CDATA_ARITH(add, LUA_OPADD)
-CDATA_ARITH(sub, LUA_OPSUB)
-CDATA_ARITH(mul, LUA_OPMUL)
-CDATA_ARITH(div, LUA_OPDIV)
-CDATA_ARITH(mod, LUA_OPMOD)
-CDATA_ARITH(pow, LUA_OPPOW)
-CDATA_ARITH(unm, LUA_OPUNM)
-CDATA_ARITH(idiv, LUA_OPIDIV)
-CDATA_ARITH(band, LUA_OPBAND)
-CDATA_ARITH(bor, LUA_OPBOR)
-CDATA_ARITH(bxor, LUA_OPBXOR)
-CDATA_ARITH(shl, LUA_OPSHL)
-CDATA_ARITH(shr, LUA_OPSHR)
-CDATA_ARITH(bnot, LUA_OPBNOT)
-
-/* op: LUA_OPEQ, LUA_OPLT, LUA_OPLE.  Returns 1 with *res set, 0 if the
-** operands cannot be compared natively. */
-static int cdata_cmpnative(lua_State *L, CTState *S, int op, CArith *a,
-                           CArith *b, int *res) {
-  if (cdata_isnum(a) && cdata_isnum(b)) {
-    if ((a->uns || b->uns) && a->kind == CA_INT && b->kind == CA_INT) {
-      uint64_t x = (uint64_t)a->i, y = (uint64_t)b->i;
-      *res = op == LUA_OPEQ ? x == y : op == LUA_OPLT ? x < y : x <= y;
-    } else {
-      cdata_pusharg(L, a);
-      cdata_pusharg(L, b);
-      *res = lua_compare(L, -2, -1, op);
-      lua_pop(L, 2);
-    }
-    return 1;
-  }
-  if (a->kind == CA_PTR && b->kind == CA_PTR) {
-    uintptr_t x = (uintptr_t)a->p, y = (uintptr_t)b->p;
-    *res = op == LUA_OPEQ ? x == y : op == LUA_OPLT ? x < y : x <= y;
-    return 1;
-  }
-  (void)S;
-  return 0;
-}
-
-static int cdata_compare(lua_State *L, int op, const char *mm) {
-  CTState *S = cffi_upstate(L);
-  CArith a, b;
-  int res;
-  cdata_arg(L, S, 1, &a);
-  cdata_arg(L, S, 2, &b);
-  if (op != LUA_OPEQ) {
-    cdata_enumstr(L, S, &a, &b);
-    cdata_enumstr(L, S, &b, &a);
-  }
-  if (cdata_cmpnative(L, S, op, &a, &b, &res)) {
-    lua_pushboolean(L, res);
-    return 1;
-  }
-  if (cdata_callmm(L, S, &a, &b, mm, 1)) {
-    lua_pushboolean(L, lua_toboolean(L, -1));
-    return 1;
-  }
-  if (op == LUA_OPEQ) {             /* == never raises */
-    lua_pushboolean(L, a.kind == CA_AGG && b.kind == CA_AGG && a.p == b.p);
-    return 1;
-  }
-  {
-    char n1[200], n2[200];
-    cdata_argname(L, S, 1, n1, sizeof n1);
-    cdata_argname(L, S, 2, n2, sizeof n2);
-    return luaL_error(L, "attempt to compare '%s' with '%s'", n1, n2);
-  }
-}
-
-static int cdata_mm_eq(lua_State *L) { return cdata_compare(L, LUA_OPEQ, "__eq"); }
-static int cdata_mm_lt(lua_State *L) { return cdata_compare(L, LUA_OPLT, "__lt"); }
-static int cdata_mm_le(lua_State *L) { return cdata_compare(L, LUA_OPLE, "__le"); }
+static int cdata_mm_index(lua_State *L) { return cdata_access(L, 0); }
+static int cdata_mm_newindex(lua_State *L) { return cdata_access(L, 1); }
 
 
 /* ---------------------------------------------------------------------
@@ -1015,16 +650,12 @@ static int cdata_mm_len(lua_State *L) {
   CTState *S = cffi_upstate(L);
   CData *cd = cdata_self(L);
   const CType *ct = ctype_get(S, cd->id);
-  if (ct->kind == CT_ARRAY) {
-    int64_t n = cdata_arraylen(L, S, cd, 1);
+  if (ct->kind == CT_ARRAY || ct->kind == CT_VECTOR) {
+    int64_t n = ct->kind == CT_VECTOR ? cdata_veclen(S, ct) : cdata_arraylen(L, S, cd, 1);
     if (n >= 0) {
       lua_pushinteger(L, (lua_Integer)n);
       return 1;
     }
-  } else if (ct->kind == CT_VECTOR) {
-    size_t esz = ctype_get(S, ct->child)->size;
-    lua_pushinteger(L, esz ? (lua_Integer)(ct->size / esz) : 0);
-    return 1;
   }
   if (cdata_getmm(L, S, cd->id, "__len")) {
     lua_pushvalue(L, 1);
@@ -1035,21 +666,8 @@ static int cdata_mm_len(lua_State *L) {
   {
     char n1[200];
     return luaL_error(L, "attempt to get length of '%s'",
-                      cdata_argname(L, S, 1, n1, sizeof n1));
+                      cconv_typename(L, S, 1, n1, sizeof n1));
   }
-}
-
-static int cdata_mm_concat(lua_State *L) {
-  CTState *S = cffi_upstate(L);
-  CArith a, b;
-  char n1[200], n2[200];
-  cdata_arg(L, S, 1, &a);
-  cdata_arg(L, S, 2, &b);
-  if (cdata_callmm(L, S, &a, &b, "__concat", 1))
-    return 1;
-  cdata_argname(L, S, 1, n1, sizeof n1);
-  cdata_argname(L, S, 2, n2, sizeof n2);
-  return luaL_error(L, "attempt to concatenate '%s' and '%s'", n1, n2);
 }
 
 static int cdata_mm_call(lua_State *L) {
@@ -1099,7 +717,7 @@ static int cdata_mm_tostring(lua_State *L) {
   }
   if (ct->kind == CT_COMPLEX) {
     size_t h = ct->size / 2;
-    CTypeID eid = ct->child ? ct->child : (h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE);
+    CTypeID eid = cdata_complexelem(ct);
     char buf[96];
     double re, im;
     cconv_tolua(L, S, eid, cdata_ptr(cd), 0);
@@ -1213,17 +831,8 @@ static int cdata_ctmm_index(lua_State *L) {
       }
     }
   }
-  if (ctype_isrecord(ct) && cdata_getmm(L, S, id, "__index")) {
-    if (lua_isfunction(L, -1)) {
-      lua_pushvalue(L, 1);
-      lua_pushvalue(L, 2);
-      lua_call(L, 2, 1);
-    } else {
-      lua_pushvalue(L, 2);
-      lua_gettable(L, -2);
-    }
+  if (ctype_isrecord(ct) && cdata_metaindex(L, S, id, 2) >= 0)
     return 1;
-  }
   return cdata_errmember(L, S, id, 2);
 }
 
@@ -1454,6 +1063,22 @@ static size_t cdata_extent(lua_State *L, CTState *S, int idx) {
   return (size_t)-1;
 }
 
+/* A length argument: a non-negative integer. */
+static size_t cdata_checklen(lua_State *L, CTState *S, int idx) {
+  int64_t n = cdata_checkint(L, S, idx);
+  if (n < 0)
+    luaL_argerror(L, idx, "non-negative length expected");
+  return (size_t)n;
+}
+
+/* Raise unless len bytes fit in an object (what) of max bytes, when its
+** extent is known. */
+static void cdata_checkfit(lua_State *L, size_t len, size_t max, const char *what) {
+  if (max != (size_t)-1 && len > max)
+    luaL_error(L, "length %I out of range for a %I-byte %s",
+               (lua_Integer)len, (lua_Integer)max, what);
+}
+
 int cdata_ffi_string(lua_State *L, CTState *S) {
   const char *p = NULL;
   size_t len, max = cdata_extent(L, S, 1);
@@ -1463,15 +1088,10 @@ int cdata_ffi_string(lua_State *L, CTState *S) {
       return cdata_errnull(L);
     len = max == (size_t)-1 ? strlen(p) : strnlen(p, max);
   } else {
-    int64_t n = cdata_checkint(L, S, 2);
-    if (n < 0)
-      return luaL_argerror(L, 2, "non-negative length expected");
-    len = (size_t)n;
+    len = cdata_checklen(L, S, 2);
     if (len > 0 && p == NULL)
       return cdata_errnull(L);
-    if (max != (size_t)-1 && len > max)
-      return luaL_error(L, "length %I out of range for a %I-byte object",
-                        (lua_Integer)len, (lua_Integer)max);
+    cdata_checkfit(L, len, max, "object");
     if (lua_type(L, 1) == LUA_TSTRING && len > lua_rawlen(L, 1))
       return luaL_argerror(L, 2, "length exceeds the string");
   }
@@ -1490,25 +1110,17 @@ int cdata_ffi_copy(lua_State *L, CTState *S) {
     src = lua_tolstring(L, 2, &len);
     len++;                          /* the string and its NUL */
   } else {
-    int64_t n;
     cconv_tocdata(L, S, CTID_CVOIDP, (void *)&src, 2, CCF_NARG(2));
-    n = cdata_checkint(L, S, 3);
-    if (n < 0)
-      return luaL_argerror(L, 3, "non-negative length expected");
-    len = (size_t)n;
+    len = cdata_checklen(L, S, 3);
     if (lua_type(L, 2) == LUA_TSTRING && len > lua_rawlen(L, 2) + 1)
       return luaL_argerror(L, 3, "length exceeds the string");
-    if (smax != (size_t)-1 && len > smax)
-      return luaL_error(L, "length %I out of range for a %I-byte source",
-                        (lua_Integer)len, (lua_Integer)smax);
+    cdata_checkfit(L, len, smax, "source");
   }
   if (len == 0)
     return 0;
   if (dst == NULL || src == NULL)
     return cdata_errnull(L);
-  if (dmax != (size_t)-1 && len > dmax)
-    return luaL_error(L, "length %I out of range for a %I-byte destination",
-                      (lua_Integer)len, (lua_Integer)dmax);
+  cdata_checkfit(L, len, dmax, "destination");
   memmove(dst, src, len);
   return 0;
 }
@@ -1516,21 +1128,15 @@ int cdata_ffi_copy(lua_State *L, CTState *S) {
 int cdata_ffi_fill(lua_State *L, CTState *S) {
   void *dst = NULL;
   size_t dmax = cdata_extent(L, S, 1), len;
-  int64_t n;
   int c;
   cconv_tocdata(L, S, CTID_VOIDP, &dst, 1, CCF_NARG(1));
-  n = cdata_checkint(L, S, 2);
-  if (n < 0)
-    return luaL_argerror(L, 2, "non-negative length expected");
+  len = cdata_checklen(L, S, 2);
   c = lua_isnoneornil(L, 3) ? 0 : (int)(cdata_checkint(L, S, 3) & 0xff);
-  len = (size_t)n;
   if (len == 0)
     return 0;
   if (dst == NULL)
     return cdata_errnull(L);
-  if (dmax != (size_t)-1 && len > dmax)
-    return luaL_error(L, "length %I out of range for a %I-byte destination",
-                      (lua_Integer)len, (lua_Integer)dmax);
+  cdata_checkfit(L, len, dmax, "destination");
   memset(dst, c, len);
   return 0;
 }
@@ -1551,12 +1157,9 @@ int cdata_ffi_tonumber(lua_State *L, CTState *S) {
       lua_pushinteger(L, (lua_Integer)v);
       return 1;
     }
-    case CT_COMPLEX: {
-      size_t h = ct->size / 2;
-      CTypeID eid = ct->child ? ct->child : (h == sizeof(float) ? CTID_FLOAT : CTID_DOUBLE);
-      cconv_tolua(L, S, eid, cdata_ptr(cd), 0);
+    case CT_COMPLEX:
+      cconv_tolua(L, S, cdata_complexelem(ct), cdata_ptr(cd), 0);
       return 1;
-    }
     default:                        /* pointers and aggregates: nil, as LuaJIT */
       lua_pushnil(L);
       return 1;
@@ -1597,25 +1200,7 @@ static const luaL_Reg cdata_meta[] = {
   {"__index", cdata_mm_index},
   {"__newindex", cdata_mm_newindex},
   {"__call", cdata_mm_call},
-  {"__add", cdata_mm_add},
-  {"__sub", cdata_mm_sub},
-  {"__mul", cdata_mm_mul},
-  {"__div", cdata_mm_div},
-  {"__mod", cdata_mm_mod},
-  {"__pow", cdata_mm_pow},
-  {"__unm", cdata_mm_unm},
-  {"__idiv", cdata_mm_idiv},
-  {"__band", cdata_mm_band},
-  {"__bor", cdata_mm_bor},
-  {"__bxor", cdata_mm_bxor},
-  {"__shl", cdata_mm_shl},
-  {"__shr", cdata_mm_shr},
-  {"__bnot", cdata_mm_bnot},
-  {"__eq", cdata_mm_eq},
-  {"__lt", cdata_mm_lt},
-  {"__le", cdata_mm_le},
   {"__len", cdata_mm_len},
-  {"__concat", cdata_mm_concat},
   {"__tostring", cdata_mm_tostring},
   {"__close", cdata_mm_close},
   {NULL, NULL}
@@ -1628,14 +1213,20 @@ static const luaL_Reg cdata_ctmeta[] = {
   {NULL, NULL}
 };
 
+#define CDATA_MTOPS  1   /* also carith.c's operators */
+#define CDATA_MTGC   2   /* also __gc */
+
 /* Fill the registry table k with funcs (upvalue: the state userdata). */
 static const void *cdata_fillmt(lua_State *L, CTState *S, int k, int stateidx,
-                                const luaL_Reg *funcs, const char *name, int gc) {
+                                const luaL_Reg *funcs, const char *name,
+                                unsigned flags) {
   const void *p;
   cffi_pushtable(L, S, k);
   lua_pushvalue(L, stateidx);
   luaL_setfuncs(L, funcs, 1);
-  if (gc) {
+  if (flags & CDATA_MTOPS)
+    carith_open(L, stateidx);
+  if (flags & CDATA_MTGC) {
     lua_pushvalue(L, stateidx);
     lua_pushcclosure(L, cdata_mm_gc, 1);
     lua_setfield(L, -2, "__gc");
@@ -1651,8 +1242,10 @@ static const void *cdata_fillmt(lua_State *L, CTState *S, int k, int stateidx,
 
 int cdata_open(lua_State *L, CTState *S, int stateidx) {
   stateidx = lua_absindex(L, stateidx);
-  S->cdmt = cdata_fillmt(L, S, CFFI_T_CDMT, stateidx, cdata_meta, "cdata", 0);
-  S->cdmtgc = cdata_fillmt(L, S, CFFI_T_CDMTGC, stateidx, cdata_meta, "cdata", 1);
+  S->cdmt = cdata_fillmt(L, S, CFFI_T_CDMT, stateidx, cdata_meta, "cdata",
+                         CDATA_MTOPS);
+  S->cdmtgc = cdata_fillmt(L, S, CFFI_T_CDMTGC, stateidx, cdata_meta, "cdata",
+                           CDATA_MTOPS | CDATA_MTGC);
   S->ctmt = cdata_fillmt(L, S, CFFI_T_CTMT, stateidx, cdata_ctmeta, "ctype", 0);
   return 0;
 }

@@ -172,13 +172,13 @@ enum {
 
 /* Layout and identity. */
 CTState *ctype_newstate(void);             /* NULL when out of memory */
-void ctype_freestate(CTState *S);
+void ctype_freestate(CTState *S);          /* frees S itself too */
 #define ctype_get(S, id)   (&(S)->tab[(id)])
 #define ctype_field(S, ct, i)  (&(S)->fields[(ct)->field + (i)])
 const char *ctype_str(CTState *S, const char *s, size_t len);  /* intern; NULL on OOM */
 
 /* Derived types, interned: equal arguments give the same id.  Each returns
-** 0 only when out of memory. */
+** 0 only when out of memory (ctype_array also when n * elemsize overflows). */
 CTypeID ctype_ptr(CTState *S, CTypeID to, unsigned quals);
 CTypeID ctype_ref(CTState *S, CTypeID to, unsigned quals);
 CTypeID ctype_array(CTState *S, CTypeID elem, size_t n, unsigned flags);
@@ -207,7 +207,8 @@ int ctype_findfield(CTState *S, CTypeID rec, const char *name, size_t len,
                     CField *out);
 
 /* Sizes.  ctype_vlsize: bytes of a VLA `T[?]` / VLS instance with n
-** elements in its variable part; (size_t)-1 on overflow. */
+** elements in its variable part (VLS: the struct's size + n * element size,
+** as LuaJIT); (size_t)-1 on overflow; other types: their size. */
 size_t ctype_vlsize(CTState *S, CTypeID id, size_t n);
 
 /* C spelling of a type into buf ("int *", "struct foo", "int (*)(int, int)",
@@ -224,7 +225,7 @@ int ctype_declaretag(CTState *S, int kind, const char *tag, CTypeID id);
 
 /* Transactions: everything ctype_* adds or changes between begin and
 ** rollback is undone (types, fields, names, completed records, pragma pack). */
-int ctype_begin(CTState *S);               /* -2 on OOM */
+int ctype_begin(CTState *S);               /* -2 on OOM; nested begins only count */
 void ctype_commit(CTState *S);
 void ctype_rollback(CTState *S);
 

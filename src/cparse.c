@@ -1,12 +1,13 @@
 /*
-** cparse.c: lexer and parser for C declarations (ffi.cdef) and abstract
-** type names (ffi.new("int[?]")), with integer constant expressions,
-** `#define NAME <int>` and `#pragma pack`.
+** cparse.c: parser of C declarations (ffi.cdef) and abstract type names
+** (ffi.new("int[?]")), with integer constant expressions, `#define NAME
+** <int>` and `#pragma pack`.  Tokens come from the lexer (clex.c).
 **
 ** Plain C that never raises: a parse error fills the CPError and longjmps
 ** back to cparse_run.  Only this file's frames lie between the two (every
-** ctype_* call has returned), and all scratch memory hangs off CPState, so
-** the jump leaks nothing; the transaction then undoes what was registered.
+** ctype_* and clex_* call has returned: the lexer reports errors by value),
+** and all scratch memory hangs off CPState, so the jump leaks nothing; the
+** transaction then undoes what was registered.
 */
 
 #include <setjmp.h>
@@ -16,68 +17,15 @@
 #include <string.h>
 
 #include "cffi.h"
+#include "clex.h"
 
 #define CPARSE_MAXDEPTH  100          /* nesting of declarators/expressions */
 #define CPARSE_MAXSIZE   (SIZE_MAX >> 1)
 
-/* Tokens.  Single characters stand for themselves. */
-enum {
-  TK_EOF = 256, TK_EOL, TK_NAME, TK_NUM, TK_STR, TK_PARAM, TK_ELLIPSIS,
-  TK_SHL, TK_SHR, TK_LE, TK_GE, TK_EQ, TK_NE, TK_AND, TK_OR,
-  /* type specifier words, in this order (CPSpec.cnt is indexed by them) */
-  TK_VOID, TK_BOOL, TK_CHAR, TK_SHORT, TK_INT, TK_LONG, TK_FLOAT, TK_DOUBLE,
-  TK_SIGNED, TK_UNSIGNED, TK_COMPLEX, TK_INT8, TK_INT16, TK_INT32, TK_INT64,
-  TK_CONST, TK_VOLATILE, TK_RESTRICT, TK_STRUCT, TK_UNION, TK_ENUM,
-  TK_TYPEDEF, TK_EXTERN, TK_STATIC, TK_INLINE, TK_AUTO,
-  TK_ATTRIBUTE, TK_DECLSPEC, TK_ASM, TK_EXTENSION, TK_IGNORED,
-  TK_SIZEOF, TK_ALIGNOF
-};
+/* Type specifier words, TK_VOID .. TK_INT64 (CPSpec.cnt is indexed by them). */
 #define NWORDS (TK_INT64 - TK_VOID + 1)
 
-#define KW(s, t) { s, sizeof(s) - 1, t }
-static const struct { const char *s; size_t len; int tok; } lex_kw[] = {
-  KW("void", TK_VOID), KW("_Bool", TK_BOOL), KW("bool", TK_BOOL),
-  KW("char", TK_CHAR), KW("short", TK_SHORT), KW("int", TK_INT),
-  KW("long", TK_LONG), KW("float", TK_FLOAT), KW("double", TK_DOUBLE),
-  KW("signed", TK_SIGNED), KW("__signed", TK_SIGNED), KW("__signed__", TK_SIGNED),
-  KW("unsigned", TK_UNSIGNED), KW("_Complex", TK_COMPLEX),
-  KW("complex", TK_COMPLEX), KW("__complex", TK_COMPLEX),
-  KW("__complex__", TK_COMPLEX), KW("__int8", TK_INT8), KW("__int16", TK_INT16),
-  KW("__int32", TK_INT32), KW("__int64", TK_INT64),
-  KW("const", TK_CONST), KW("__const", TK_CONST), KW("__const__", TK_CONST),
-  KW("volatile", TK_VOLATILE), KW("__volatile", TK_VOLATILE),
-  KW("__volatile__", TK_VOLATILE), KW("restrict", TK_RESTRICT),
-  KW("__restrict", TK_RESTRICT), KW("__restrict__", TK_RESTRICT),
-  KW("struct", TK_STRUCT), KW("union", TK_UNION), KW("enum", TK_ENUM),
-  KW("typedef", TK_TYPEDEF), KW("extern", TK_EXTERN), KW("static", TK_STATIC),
-  KW("inline", TK_INLINE), KW("__inline", TK_INLINE), KW("__inline__", TK_INLINE),
-  KW("__forceinline", TK_INLINE), KW("auto", TK_AUTO), KW("register", TK_AUTO),
-  KW("__thread", TK_AUTO), KW("_Thread_local", TK_AUTO),
-  KW("__attribute__", TK_ATTRIBUTE), KW("__attribute", TK_ATTRIBUTE),
-  KW("__declspec", TK_DECLSPEC), KW("asm", TK_ASM), KW("__asm", TK_ASM),
-  KW("__asm__", TK_ASM), KW("__extension__", TK_EXTENSION),
-  KW("__cdecl", TK_IGNORED), KW("__stdcall", TK_IGNORED),
-  KW("__fastcall", TK_IGNORED), KW("__thiscall", TK_IGNORED),
-  KW("__vectorcall", TK_IGNORED), KW("__ptr32", TK_IGNORED),
-  KW("__ptr64", TK_IGNORED), KW("__w64", TK_IGNORED), KW("_Noreturn", TK_IGNORED),
-  KW("sizeof", TK_SIZEOF), KW("__alignof__", TK_ALIGNOF),
-  KW("__alignof", TK_ALIGNOF), KW("_Alignof", TK_ALIGNOF), KW("alignof", TK_ALIGNOF)
-};
-
-/* Value types of constant expressions: bit 0 unsigned, bit 1 64-bit. */
-enum { VT_INT, VT_UINT, VT_I64, VT_U64, VT_UNS = 1, VT_64 = 2 };
-
 typedef struct CPVal { int64_t v; int t; } CPVal;
-
-typedef struct CPTok {
-  int tok, line;
-  int bol;             /* first token of a line (for # directives) */
-  int bad;             /* TK_NUM: malformed number or character constant */
-  int vt;              /* TK_NUM: VT_* */
-  int64_t v;           /* TK_NUM: value */
-  const char *s;       /* as written */
-  size_t len;
-} CPTok;
 
 /* Attributes seen around a declaration. */
 typedef struct CPAttr {
@@ -104,7 +52,7 @@ typedef struct CPDecl {
   unsigned quals;
   const char *name;    /* not interned, not terminated; NULL when abstract */
   size_t nlen;
-  CPTok ntok;          /* the name, or where the declarator started */
+  CLexTok ntok;          /* the name, or where the declarator started */
   CPAttr attr;
 } CPDecl;
 
@@ -120,11 +68,9 @@ typedef struct CPOp {
 
 typedef struct CPState {
   CTState *S;
-  const char *p, *end;
-  int line, bol;
-  CPTok tok, ahead, held;
-  int hasahead, hasheld;
-  int inpp, ppline;    /* inside a # line: its end reads as TK_EOL */
+  CLexState lex;
+  CLexTok tok, ahead;
+  int hasahead;
   const char *defname; /* #define being parsed (for messages) */
   size_t deflen;
   const CPParam *params;
@@ -143,20 +89,8 @@ typedef struct CPState {
 /* ---------------------------------------------------------------------- */
 /* Errors.                                                                */
 
-static void cparse_tokstr(const CPTok *t, char *buf, size_t n) {
-  if (t->tok == TK_EOF) snprintf(buf, n, "<eof>");
-  else if (t->tok == TK_EOL) snprintf(buf, n, "<eol>");
-  else if (t->len == 1 && ((unsigned char)t->s[0] < 32 || (unsigned char)t->s[0] > 126))
-    snprintf(buf, n, "<\\%u>", (unsigned char)t->s[0]);
-  else {
-    size_t l = t->len < n - 1 ? t->len : n - 1;
-    memcpy(buf, t->s, l);
-    buf[l] = '\0';
-  }
-}
-
 __attribute__((noreturn, format(printf, 4, 5)))
-static void cparse_err(CPState *P, const CPTok *t, int near, const char *fmt, ...) {
+static void cparse_err(CPState *P, const CLexTok *t, int near, const char *fmt, ...) {
   CPError *e = P->err;
   char msg[180];
   va_list ap;
@@ -164,7 +98,7 @@ static void cparse_err(CPState *P, const CPTok *t, int near, const char *fmt, ..
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   e->line = t->line;
-  cparse_tokstr(t, e->token, sizeof e->token);
+  clex_tokstr(t, e->token, sizeof e->token);
   if (near) snprintf(e->msg, sizeof e->msg, "%s near '%s'", msg, e->token);
   else snprintf(e->msg, sizeof e->msg, "%s", msg);
   longjmp(P->jb, 1);
@@ -185,193 +119,11 @@ static void cparse_enter(CPState *P) {
 #define cparse_leave(P)  ((P)->depth--)
 
 /* ---------------------------------------------------------------------- */
-/* Lexer.                                                                 */
+/* Token stream: one token of lookahead.                                  */
 
-static int lex_isalpha(int c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-static int lex_isdigit(int c) { return c >= '0' && c <= '9'; }
-static int lex_isalnum(int c) { return lex_isalpha(c) || lex_isdigit(c); }
-
-static int lex_digit(int c) {
-  if (lex_isdigit(c)) return c - '0';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
-  return -1;
-}
-
-__attribute__((noreturn))
-static void lex_fail(CPState *P, CPTok *t, const char *what) {
-  t->tok = TK_STR;
-  t->len = (size_t)(P->p - t->s);
-  if (t->len > 24) t->len = 24;
-  cparse_err(P, t, 1, "%s", what);
-}
-
-/* Whitespace, comments and line continuations. */
-static void lex_skip(CPState *P) {
-  const char *e = P->end;
-  while (P->p < e) {
-    const char *p = P->p;
-    if (*p == '\n') { P->line++; P->bol = 1; P->p++; }
-    else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v') P->p++;
-    else if (*p == '\\' && p + 1 < e && p[1] == '\n') { P->line++; P->p += 2; }
-    else if (*p == '\\' && p + 2 < e && p[1] == '\r' && p[2] == '\n') { P->line++; P->p += 3; }
-    else if (*p == '/' && p + 1 < e && p[1] == '/') {
-      while (P->p < e && *P->p != '\n') P->p++;
-    } else if (*p == '/' && p + 1 < e && p[1] == '*') {
-      CPTok t;
-      t.s = p; t.line = P->line;
-      for (P->p += 2; ; P->p++) {
-        if (P->p + 1 >= e) { P->p = e; lex_fail(P, &t, "unfinished comment"); }
-        if (P->p[0] == '*' && P->p[1] == '/') break;
-        if (*P->p == '\n') P->line++;
-      }
-      P->p += 2;
-    } else break;
-  }
-}
-
-static int lex_keyword(const char *s, size_t n) {
-  size_t i;
-  if (s[0] != '_' && (s[0] < 'a' || s[0] > 'z')) return TK_NAME;
-  for (i = 0; i < sizeof lex_kw / sizeof lex_kw[0]; i++)
-    if (lex_kw[i].len == n && memcmp(lex_kw[i].s, s, n) == 0) return lex_kw[i].tok;
-  return TK_NAME;
-}
-
-/* A pp-number; validated here, complained about only when used (inline
-** function bodies are skipped and may hold floats). */
-static void lex_number(CPState *P, CPTok *t) {
-  const char *p = P->p, *q = p;
-  uint64_t v = 0;
-  int base = 10, nd = 0, ovf = 0, u = 0, l = 0;
-  while (p < P->end && (lex_isalnum(*p) || *p == '.')) p++;
-  P->p = p;
-  if (q[0] == '0' && q + 1 < p && (q[1] == 'x' || q[1] == 'X')) { base = 16; q += 2; }
-  else if (q[0] == '0' && q + 1 < p && (q[1] == 'b' || q[1] == 'B')) { base = 2; q += 2; }
-  else if (q[0] == '0') base = 8;
-  for (; q < p; q++, nd++) {
-    int d = lex_digit(*q);
-    if (d < 0 || d >= base) break;
-    if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) ovf = 1;
-    v = v * (uint64_t)base + (uint64_t)d;
-  }
-  for (; q < p; q++) {
-    if ((*q == 'u' || *q == 'U') && !u) u = 1;
-    else if ((*q == 'l' || *q == 'L') && l < 2) l++;
-    else break;
-  }
-  t->bad = q != p || nd == 0 || ovf;
-  t->v = (int64_t)v;
-  if (u) t->vt = !l && v <= UINT32_MAX ? VT_UINT : VT_U64;
-  else if (!l && v <= INT32_MAX) t->vt = VT_INT;
-  else if (!l && base != 10 && v <= UINT32_MAX) t->vt = VT_UINT;
-  else t->vt = v <= INT64_MAX ? VT_I64 : VT_U64;
-}
-
-/* One (possibly escaped) character of a literal; *p is advanced. */
-static unsigned lex_escape(CPState *P, const char **pp, int *bad) {
-  static const char esc[] = "ntrabfv", val[] = "\n\t\r\a\b\f\v";
-  const char *p = *pp, *e = P->end, *k;
-  unsigned c;
-  int i;
-  if (*p != '\\') { *pp = p + 1; return (unsigned char)*p; }
-  if (++p >= e) { *pp = p; return 0; }
-  if ((k = memchr(esc, *p, 7)) != NULL) c = (unsigned char)val[k - esc];
-  else if (*p == 'x') {
-    for (c = 0, i = 0, p++; p < e && lex_digit(*p) >= 0 && lex_digit(*p) < 16; p++, i++)
-      if ((c = c * 16 + (unsigned)lex_digit(*p)) > 255) *bad = 1, c = 0;
-    *bad |= i == 0;
-    *pp = p;
-    return c;
-  } else if (*p >= '0' && *p <= '7') {
-    for (c = 0, i = 0; i < 3 && p < e && *p >= '0' && *p <= '7'; p++, i++)
-      c = c * 8 + (unsigned)(*p - '0');
-    *bad |= c > 255;
-    *pp = p;
-    return c & 255;
-  } else c = (unsigned char)*p;
-  *pp = p + 1;
-  return c;
-}
-
-static void lex_quoted(CPState *P, CPTok *t, char q) {
-  const char *p = P->p + 1;
-  unsigned c = 0;
-  int n = 0;
-  while (p < P->end && *p != q && *p != '\n') {
-    c = lex_escape(P, &p, &t->bad);
-    n++;
-  }
-  P->p = p;
-  if (p >= P->end || *p != q)
-    lex_fail(P, t, q == '"' ? "unfinished string" : "unfinished character constant");
-  P->p++;
-  if (q == '\'') {
-    t->tok = TK_NUM;
-    t->bad |= n != 1;
-    t->v = (char)c;     /* plain char's signedness, as the C compiler does */
-    t->vt = VT_INT;
-  } else t->tok = TK_STR;
-}
-
-static void lex_next(CPState *P, CPTok *t) {
-  const char *p;
-  int c;
-  lex_skip(P);
-  memset(t, 0, sizeof *t);
-  t->bol = P->bol;
-  P->bol = 0;
-  t->line = P->line;
-  t->s = p = P->p;
-  if (p >= P->end) { t->tok = TK_EOF; return; }
-  c = (unsigned char)*p;
-  if (lex_isalpha(c)) {
-    while (p < P->end && lex_isalnum(*p)) p++;
-    P->p = p;
-    t->tok = lex_keyword(t->s, (size_t)(p - t->s));
-  } else if (lex_isdigit(c)) {
-    lex_number(P, t);
-    t->tok = TK_NUM;
-  } else if (c == '\'' || c == '"') {
-    lex_quoted(P, t, (char)c);
-  } else if (c == '.' && p + 2 < P->end && p[1] == '.' && p[2] == '.') {
-    t->tok = TK_ELLIPSIS;
-    P->p += 3;
-  } else {
-    static const struct { char a, b; int tok; } two[] = {
-      {'<', '<', TK_SHL}, {'>', '>', TK_SHR}, {'<', '=', TK_LE}, {'>', '=', TK_GE},
-      {'=', '=', TK_EQ}, {'!', '=', TK_NE}, {'&', '&', TK_AND}, {'|', '|', TK_OR}
-    };
-    size_t i;
-    t->tok = c == '$' ? TK_PARAM : c;
-    P->p++;
-    for (i = 0; i < sizeof two / sizeof two[0] && P->p < P->end; i++)
-      if (c == two[i].a && *P->p == two[i].b) { t->tok = two[i].tok; P->p++; break; }
-  }
-  t->len = (size_t)(P->p - t->s);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Token stream: one token of lookahead; inside a # line the first token  */
-/* of the next line is held back and TK_EOL shows instead.                */
-
-static void cparse_fetch(CPState *P, CPTok *t) {
-  if (P->hasheld) {
-    if (P->inpp) { *t = P->held; t->tok = TK_EOL; t->len = 0; t->line = P->ppline; return; }
-    *t = P->held;
-    P->hasheld = 0;
-    return;
-  }
-  lex_next(P, t);
-  if (P->inpp && t->bol) {
-    P->held = *t;
-    P->hasheld = 1;
-    t->tok = TK_EOL;
-    t->len = 0;
-    t->line = P->ppline;
-  }
+static void cparse_fetch(CPState *P, CLexTok *t) {
+  const char *msg = clex_next(&P->lex, t);
+  if (msg != NULL) cparse_err(P, t, 1, "%s", msg);
 }
 
 static void cparse_next(CPState *P) {
@@ -379,7 +131,7 @@ static void cparse_next(CPState *P) {
   else cparse_fetch(P, &P->tok);
 }
 
-static const CPTok *cparse_peek(CPState *P) {
+static const CLexTok *cparse_peek(CPState *P) {
   if (!P->hasahead) { cparse_fetch(P, &P->ahead); P->hasahead = 1; }
   return &P->ahead;
 }
@@ -393,7 +145,7 @@ static void cparse_skip(CPState *P, int c) {
   cparse_next(P);
 }
 
-static int cparse_isword(const CPTok *t, const char *w) {
+static int cparse_isword(const CLexTok *t, const char *w) {
   size_t n = strlen(w);
   return t->tok == TK_NAME && t->len == n && memcmp(t->s, w, n) == 0;
 }
@@ -508,7 +260,7 @@ static int cparse_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
 }
 
 /* Declare an ordinary name; an identical (or equivalent) one is fine. */
-static void cparse_declare(CPState *P, const CPTok *at, const char *name, int kind,
+static void cparse_declare(CPState *P, const CLexTok *at, const char *name, int kind,
                            CTypeID type, unsigned quals, int64_t value,
                            const char *sym) {
   CName n;
@@ -590,7 +342,7 @@ static void cparse_notconst(CPState *P) {
 }
 
 static CPVal cparse_name(CPState *P) {
-  const CPTok *t = &P->tok;
+  const CLexTok *t = &P->tok;
   const CName *n;
   uint32_t i;
   for (i = P->nfl; i-- > P->scope; ) {   /* constants of the body being parsed */
@@ -627,7 +379,7 @@ static CPVal cparse_primary(CPState *P) {
 }
 
 /* Does t start a type name (for casts and sizeof)? */
-static int cparse_istype(CPState *P, const CPTok *t) {
+static int cparse_istype(CPState *P, const CLexTok *t) {
   if ((t->tok >= TK_VOID && t->tok <= TK_ENUM)) return 1;
   if (t->tok == TK_NAME) {
     const CName *n = ctype_lookup(P->S, t->s, t->len);
@@ -711,7 +463,7 @@ static int cparse_prec(int tok) {
   }
 }
 
-static CPVal cparse_binop(CPState *P, const CPTok *optok, CPVal a, CPVal b) {
+static CPVal cparse_binop(CPState *P, const CLexTok *optok, CPVal a, CPVal b) {
   int op = optok->tok, t;
   uint64_t x, y;
   CPVal r;
@@ -766,7 +518,7 @@ static CPVal cparse_binary(CPState *P, int limit) {
   CPVal a = cparse_unary(P), b;
   for (;;) {
     int pr = cparse_prec(P->tok.tok), skip;
-    CPTok optok = P->tok;
+    CLexTok optok = P->tok;
     if (pr <= limit) return a;
     cparse_next(P);
     /* the right side of && / || is not evaluated: no errors from it */
@@ -800,7 +552,7 @@ static CPVal cparse_cond(CPState *P) {
 
 /* A non-negative count (array size, alignment, vector size). */
 static size_t cparse_count(CPState *P, const char *what) {
-  CPTok st = P->tok;
+  CLexTok st = P->tok;
   CPVal v = cparse_cond(P);
   if (!(v.t & VT_UNS) && v.v < 0) cparse_err(P, &st, 1, "%s is negative", what);
   if ((uint64_t)v.v > CPARSE_MAXSIZE) cparse_err(P, &st, 1, "%s is too large", what);
@@ -833,8 +585,8 @@ static void cparse_mode(CPState *P, CPAttr *a) {
   unsigned vec = 0;
   if (P->tok.tok != TK_NAME) cparse_errnear(P, "mode name expected");
   if (n > 4 && s[0] == '_' && s[1] == '_' && s[n-1] == '_' && s[n-2] == '_') s += 2, n -= 4;
-  if (n > 1 && s[0] == 'V' && lex_isdigit(s[1]))
-    for (s++, n--; n > 0 && lex_isdigit(*s) && vec < 4096; s++, n--)
+  if (n > 1 && s[0] == 'V' && clex_isdigit(s[1]))
+    for (s++, n--; n > 0 && clex_isdigit(*s) && vec < 4096; s++, n--)
       vec = vec * 10 + (unsigned)(*s - '0');
   if (cparse_is(s, n, "byte")) s = "QI", n = 2;
   else if (cparse_is(s, n, "word") || cparse_is(s, n, "pointer")) s = "DI", n = 2;
@@ -979,7 +731,7 @@ static const char *cparse_kindname(int kind) {
 
 /* `struct foo` without a body: the existing record, or a new forward one. */
 static CTypeID cparse_tagref(CPState *P, int kind, const char *tag, size_t len,
-                             const CPTok *at) {
+                             const CLexTok *at) {
   CTypeID id = ctype_lookuptag(P->S, kind, tag, len);
   const char *itag;
   int r;
@@ -1069,7 +821,7 @@ typedef struct CPTag {
   int kind;
   const char *tag;     /* not interned; NULL when anonymous */
   size_t tlen;
-  CPTok ttok;          /* the tag (or keyword) for messages */
+  CLexTok ttok;          /* the tag (or keyword) for messages */
   CPAttr attr;
   uint32_t start, oldscope;
 } CPTag;
@@ -1147,7 +899,7 @@ static void cparse_enumbody(CPState *P, CPAttr *a) {
   int64_t next = 0;
   uint32_t i;
   while (P->tok.tok != '}') {
-    CPTok nt = P->tok;
+    CLexTok nt = P->tok;
     if (P->tok.tok == TK_EOF) cparse_expect(P, '}');
     const char *s, *name;
     size_t len;
@@ -1310,7 +1062,7 @@ static unsigned cparse_ptrquals(CPState *P, CPAttr *a) {
 
 /* After '(' in a declarator: a nested declarator or a parameter list? */
 static int cparse_isnested(CPState *P, int mode) {
-  const CPTok *t;
+  const CLexTok *t;
   if (mode == DECL_NAMED) return 1;   /* the name must be inside */
   t = cparse_peek(P);
   switch (t->tok) {
@@ -1478,7 +1230,7 @@ static void cparse_declarator(CPState *P, CPDecl *d, int mode) {
 static CTypeID cparse_typename(CPState *P) {
   CPSpec sp;
   CPDecl d;
-  CPTok st = P->tok;
+  CLexTok st = P->tok;
   cparse_declspec(P, &sp);
   if (sp.storage) cparse_err(P, &st, 1, "storage class in a type name");
   cparse_declinit(P, &d, &sp);
@@ -1541,7 +1293,7 @@ static void cparse_decl(CPState *P) {
 
 /* #define NAME <integer constant expression> */
 static void cparse_define(CPState *P) {
-  CPTok nt;
+  CLexTok nt;
   CPVal v;
   CTypeID id;
   cparse_next(P);
@@ -1597,15 +1349,14 @@ static void cparse_pragma(CPState *P) {
 }
 
 static void cparse_directive(CPState *P) {
-  P->inpp = 1;
-  P->ppline = P->tok.line;
+  clex_ppbegin(&P->lex, P->tok.line);
   cparse_next(P);
   if (cparse_isword(&P->tok, "define")) cparse_define(P);
   else if (cparse_isword(&P->tok, "pragma")) cparse_pragma(P);
   else if (P->tok.tok != TK_EOL && P->tok.tok != TK_EOF)
     cparse_errnear(P, "unsupported preprocessor directive");
   if (P->tok.tok != TK_EOL && P->tok.tok != TK_EOF) cparse_errnear(P, "end of line expected");
-  P->inpp = 0;
+  clex_ppend(&P->lex);
   if (P->hasahead && P->ahead.tok == TK_EOL) P->hasahead = 0;
   cparse_next(P);
 }
@@ -1644,10 +1395,7 @@ static int cparse_do(CTState *S, const char *src, size_t len, const CPParam *par
   memset(err, 0, sizeof *err);
   memset(&P, 0, sizeof P);
   P.S = S;
-  P.p = src ? src : "";
-  P.end = P.p + (src ? len : 0);
-  P.line = 1;
-  P.bol = 1;
+  clex_init(&P.lex, src, len);
   P.params = params;
   P.nparams = params ? nparams : 0;
   P.err = err;
