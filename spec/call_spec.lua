@@ -772,6 +772,66 @@ describe("structs and unions by value", function()
     assert.equal(7, lib.tl_point_getx(a + 1))
   end)
 
+  -- The plain cases take a shortcut past cconv (same pointer type, a
+  -- record or array of the pointee); everything else goes through it.
+  it("a pointer cdata of the parameter's own type passes its value", function()
+    local p = ffi.new("tl_point", 4, 5)
+    local pp = ffi.cast("tl_point *", p)
+    lib.tl_point_scale(pp, 2)
+    assert.equal(8, p.x)
+    assert.equal(-1, lib.tl_point_getx(ffi.new("const tl_point *")))
+    assert.equal(-1, lib.tl_point_getx(ffi.cast("tl_point *", nil)))
+  end)
+
+  it("a struct field reference to a pointer parameter passes its address", function()
+    local r = ffi.new("tl_rect", { { 1, 2 }, { 3, 4 } })
+    lib.tl_point_scale(r.b, 10)
+    assert.equal(30, r.b.x)
+    assert.equal(40, r.b.y)
+    assert.equal(1, r.a.x)
+  end)
+
+  it("a struct of another type to a pointer parameter is an error", function()
+    raises(function() lib.tl_point_getx(ffi.new("tl_vec2")) end,
+      "bad argument #1 to 'tl_point_getx' (cannot convert 'cdata<struct tl_vec2>' to 'const struct tl_point *')")
+    raises(function() lib.tl_point_getx(ffi.new("int[2]")) end,
+      "bad argument #1 to 'tl_point_getx' (cannot convert 'cdata<int[2]>' to 'const struct tl_point *')")
+  end)
+
+  it("const objects do not pass to a non-const pointer parameter", function()
+    local c = ffi.new("struct { const tl_point p; }", { { 1, 2 } })
+    assert.equal(1, lib.tl_point_getx(c.p))
+    raises(function() lib.tl_point_scale(c.p, 2) end,
+      "bad argument #1 to 'tl_point_scale' (cannot convert 'cdata<struct tl_point>' to 'struct tl_point *')")
+    raises(function() lib.tl_point_scale(ffi.new("const tl_point[1]"), 2) end,
+      "bad argument #1 to 'tl_point_scale' (cannot convert 'cdata<const struct tl_point[1]>' to 'struct tl_point *')")
+    raises(function() lib.tl_point_scale(ffi.new("const tl_point *"), 2) end,
+      "bad argument #1 to 'tl_point_scale' (cannot convert 'cdata<const struct tl_point *>' to 'struct tl_point *')")
+    assert.equal(1, c.p.x)
+  end)
+
+  it("struct in, struct out, in registers both ways", function()
+    local v = lib.tl_vec2_scale(ffi.new("tl_vec2", 1.5, -2), 3)
+    assert.equal(4.5, v.x)
+    assert.equal(-6, v.y)
+    local p = lib.tl_point_add(ffi.new("tl_point", 1, 2), ffi.new("tl_point", 30, 40))
+    assert.equal(31, p.x)
+    assert.equal(42, p.y)
+    -- the result is a new object, not a view of the argument
+    local a = ffi.new("tl_vec2", 1, 1)
+    local b = lib.tl_vec2_scale(a, 1)
+    b.x = 5
+    assert.equal(1, a.x)
+  end)
+
+  it("struct arguments from tables and field references", function()
+    assert.equal(11, lib.tl_vec2_dot({ 1, 2 }, { x = 3, y = 4 }))
+    local r = ffi.new("tl_rect", { { 1, 2 }, { 3, 4 } })
+    assert.equal(43, lib.tl_point_sum(r.b))
+    raises(function() lib.tl_vec2_dot({ 1, 2 }, "x") end,
+      "bad argument #2 to 'tl_vec2_dot' (cannot convert 'string' to 'struct tl_vec2')")
+  end)
+
   it("two doubles (vector registers)", function()
     local v = lib.tl_vec2_make(1.5, 2.5)
     assert.equal(1.5, v.x)
@@ -1635,6 +1695,42 @@ describe("fast path and libffi path", function()
       end },
     { "struct with function pointer", 105, function()
         return lib.tl_ops_apply(lib.tl_ops_make(100), 2, 3)
+      end },
+    { "struct of two doubles in and out", 4494, function()
+        local v = lib.tl_vec2_scale(ffi.new("tl_vec2", 1.5, -2), 3)
+        return v.x * 1000 + v.y
+      end },
+    { "int struct in and out", 31042, function()
+        local r = lib.tl_point_add(ffi.new("tl_point", 1, 2), ffi.new("tl_point", 30, 40))
+        return r.x * 1000 + r.y
+      end },
+    { "int struct result in two registers", 3004, function()
+        local r = lib.tl_rect_make(1, 2, 3, 4)
+        return r.b.x * 1000 + r.b.y + r.a.x + r.a.y - 3
+      end },
+    { "structs of both classes among scalars", 4347, function()
+        return lib.tl_struct_mix(ffi.new("tl_point", 1, 2), 2.0, ffi.new("tl_vec2", 3, 4), 5)
+      end },
+    { "four int structs", 130, function()
+        local P = ffi.typeof("tl_point")
+        return lib.tl_points4(P(1, 1), P(2, 2), P(3, 3), P(4, 4))
+      end },
+    { "struct double+int64 in and out", 27, function()
+        local m = lib.tl_mixed2_swap(lib.tl_mixed2_make(2.5, 7))
+        return m.d + 10 * m.i
+      end },
+    { "struct arguments from tables", 11, function()
+        return lib.tl_vec2_dot({ 1, 2 }, { x = 3, y = 4 })
+      end },
+    { "struct argument from a field reference", 43, function()
+        local r = ffi.new("tl_rect", { { 1, 2 }, { 3, 4 } })
+        return lib.tl_point_sum(r.b)
+      end },
+    { "struct cdata to a pointer parameter", 7, function()
+        return lib.tl_point_getx(ffi.new("tl_point", 7, 8))
+      end },
+    { "complex double in and out", -2, function()
+        return lib.tl_cdconj(ffi.new("complex double", 1, 2)).im
       end },
     { "errno", 33, function()
         lib.tl_set_errno(33)

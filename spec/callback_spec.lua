@@ -226,6 +226,23 @@ describe("callbacks", function()
       for i = 1, 3000 do cbs[i]:free() end
     end)
 
+    it("reused closures call their new function, the others their own", function()
+      local cbs = {}
+      for i = 1, 100 do
+        cbs[i] = ffi.cast("int (*)(int, int)", function(a, b) return a + b + i end)
+      end
+      for i = 1, 100, 2 do cbs[i]:free() end
+      for i = 1, 100, 2 do
+        cbs[i] = ffi.cast("int (*)(int, int)", function(a, b) return a * b + 1000 * i end)
+      end
+      collectgarbage()
+      for i = 1, 100 do
+        local want = i % 2 == 1 and 2 * 3 + 1000 * i or 2 + 3 + i
+        assert.equal(want, lib.cbt_call_ii(cbs[i], 2, 3))
+      end
+      for i = 1, 100 do cbs[i]:free() end
+    end)
+
     it("refuses variadic function types", function()
       assert.error_matches(function()
         ffi.cast("int (*)(int, ...)", function() return 0 end)
@@ -501,6 +518,30 @@ describe("callbacks", function()
       assert.equal(1, lib.cbt_u16_is(function() return 65535 end, 65535))
       assert.equal(1, lib.cbt_bool_is(function() return true end, 1))
       assert.equal(1, lib.cbt_bool_is(function() return false end, 0))
+    end)
+
+    -- Scalar results take a shortcut; other Lua values still convert by
+    -- cconv's rules (under a protected call: a bad one is an error).
+    it("convert results the shortcut leaves by the usual rules", function()
+      assert.equal(3, lib.cbt_call_ii(function() return 3.7 end, 1, 2))
+      assert.equal(-3, lib.cbt_call_ii(function() return -3.7 end, 1, 2))
+      assert.equal(1, lib.cbt_call_ii(function() return true end, 1, 2))
+      assert.equal(7, lib.cbt_call_ii(function() return ffi.new("int64_t", 7) end, 1, 2))
+      assert.equal(7, lib.cbt_i64(function() return ffi.new("int8_t", 7) end, 0))
+      assert.equal(6, lib.cbt_enum(function() return "CBT_BLUE" end, 0))
+      assert.equal(5.0, lib.cbt_dbl(function() return 5 end, 0))
+      assert.equal(2.5, lib.cbt_dbl(function() return ffi.new("float", 2.5) end, 0))
+      assert.equal(1, lib.cbt_bool_is(function() return 2 end, 1))
+      local box = ffi.new("int[1]", 5)
+      local r = lib.cbt_ptr(function() return box end, nil)
+      assert.equal(5, ffi.cast("int *", r)[0])
+      assert.is_nil(lib.cbt_ptr(function() return nil end, box))
+      fails_with(function()
+        lib.cbt_dbl(function() return "1.5" end, 0)
+      end, "cannot convert 'string' to 'double'")
+      fails_with(function()
+        lib.cbt_i64(function() return {} end, 0)
+      end, "cannot convert 'table' to 'int64_t'")
     end)
 
     it("pass floats, doubles and booleans", function()

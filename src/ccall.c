@@ -46,6 +46,14 @@
 
 #define CCALL_MAXINT  8   /* integer-class arguments of a direct call */
 #define CCALL_MAXFP   8   /* float/double arguments of a direct call */
+#if defined(__x86_64__)
+#define CCALL_NINTREG 6   /* integer argument registers */
+#define CCALL_NFPRET  2   /* fp registers a record result may use */
+#else
+#define CCALL_NINTREG 8
+#define CCALL_NFPRET  4
+#endif
+#define CCALL_NRET    4   /* register images of a result */
 #define CCALL_STACKBUF 512  /* bytes of argument buffer kept on the C stack */
 
 /* One argument register image: integers extended to 64 bits, a double's
@@ -59,33 +67,43 @@ struct CCallDesc;
 typedef void (*CCallInvoker)(void *fn, const CCallReg *r, CCallReg *ret,
                              const struct CCallDesc *d);
 
-/* How a Lua value becomes an argument. */
+/* How a Lua value becomes an argument: cconv's scalar classes (cffi.h),
+** then the kinds only ccall.c knows. */
 enum {
-  CA_I8, CA_U8, CA_I16, CA_U16, CA_I32, CA_U32, CA_I64, CA_U64,
-  CA_BOOL, CA_FLOAT, CA_DOUBLE,
-  CA_PTR,      /* any pointer: nil inline, the rest through cconv */
-  CA_STR,      /* char / void pointer: Lua strings pass their bytes */
-  CA_AGG,      /* struct, union, complex by value (libffi only) */
+  CA_I8 = CCS_I8, CA_U8 = CCS_U8, CA_I16 = CCS_I16, CA_U16 = CCS_U16,
+  CA_I32 = CCS_I32, CA_U32 = CCS_U32, CA_I64 = CCS_I64, CA_U64 = CCS_U64,
+  CA_BOOL = CCS_BOOL, CA_FLOAT = CCS_FLOAT, CA_DOUBLE = CCS_DOUBLE,
+  CA_PTR = CCS_PTR,    /* any pointer: nil and plain cdata inline */
+  CA_STR = CCS_STR,    /* char / void pointer: Lua strings pass their bytes */
+  CA_AGG = CCS_OTHER + 1,  /* struct, union, complex by value */
+  CA_REF,      /* C++ reference: an address from a cdata (cconv's rules) */
   CA_OTHER     /* long double and the rest (libffi only, through cconv) */
 };
 
 /* Signature classes a small closure calls inline. */
 enum { CC_NONE, CC_INT, CC_DBL };
 
-/* How a result becomes a Lua value. */
+/* How a result becomes a Lua value: the scalar classes, then these. */
 enum {
-  CR_VOID, CR_I8, CR_U8, CR_I16, CR_U16, CR_I32, CR_U32, CR_I64, CR_U64,
-  CR_BOOL, CR_FLOAT, CR_DOUBLE, CR_PTR,
-  CR_AGG,      /* new cdata holding a copy */
+  CR_I8 = CCS_I8, CR_I32 = CCS_I32, CR_U64 = CCS_U64,
+  CR_FLOAT = CCS_FLOAT, CR_DOUBLE = CCS_DOUBLE, CR_PTR = CCS_PTR,
+  CR_VOID = CCS_VOID,
+  CR_AGG = CCS_OTHER + 1,  /* new cdata holding a copy */
   CR_OTHER     /* cconv_tolua */
 };
 
+/* Invokers by result: integer class or void, float/double, a small
+** record in integer registers, a small record in fp registers. */
+enum { CK_INT, CK_FP, CK_AGGINT, CK_AGGFP, CK__N };
+
 typedef struct CCallArg {
   CTypeID id;          /* type the Lua value converts to */
+  CTypeID to;          /* pointers: the pointee (cconv_fastptr) */
   uint8_t conv;        /* CA_* */
-  uint8_t reg;         /* direct call: index in the register images */
-  uint8_t shift;       /* integers: 64 - bits, to truncate and extend */
-  uint8_t sign;        /* integers: signed */
+  uint8_t reg;         /* direct call: index of the (first) register image */
+  uint8_t nreg;        /* CA_AGG passed directly: register images it takes */
+  uint8_t stride;      /* ... and bytes of its memory image in each */
+  uint16_t quals;      /* pointers: qualifiers of the pointee */
   uint32_t off;        /* libffi call: offset of the value in the buffer */
   uint32_t size;       /* bytes of the value */
 } CCallArg;
@@ -100,6 +118,10 @@ typedef struct CCallDesc {
                           result of integer class; CC_DBL: all double */
   uint8_t inl;         /* cls unless forced slow: closures of small arity
                           make the call inline */
+  uint8_t rnreg;       /* CR_AGG returned directly: register images ... */
+  uint8_t rstride;     /* ... and bytes of the memory image in each */
+  uint32_t rbytes;     /* CR_AGG: bytes of the record */
+  uint8_t hasagg;      /* a record argument or result passes in registers */
   CCallInvoker invoke; /* direct invoker or its libffi stand-in; NULL when
                           the signature needs the general path */
   CCallInvoker dinvoke;/* direct call this signature allows, or NULL */
@@ -174,13 +196,20 @@ typedef struct CCallState {
 
 /* Integer-class results come back in the first integer register (void
 ** ignores it), float and double in the first fp register: a float is the
-** low half of what a double-returning call sees. */
+** low half of what a double-returning call sees.  Small records come back
+** in the first two integer registers or the first CCALL_NFPRET fp
+** registers: a record type of that class reads them all (the ones the
+** callee did not set are ignored). */
+typedef struct CCallRetInt { uint64_t u[2]; } CCallRetInt;
+typedef struct CCallRetFp { double d[CCALL_NFPRET]; } CCallRetFp;
+
 #define CCALL_INV(rk, RT, ni, nf, PT, AL) \
   static void ccall_inv_##rk##ni##_##nf(void *fn, const CCallReg *r, \
                                         CCallReg *ret, const CCallDesc *d) \
-  { (void)r; (void)d; ret->rk = ((RT (*)PT)fn)AL; }
+  { RT x; (void)r; (void)d; x = ((RT (*)PT)fn)AL; memcpy(ret, &x, sizeof x); }
 #define CCALL_INV2(ni, nf, PT, AL) \
-  CCALL_INV(u, uint64_t, ni, nf, PT, AL) CCALL_INV(d, double, ni, nf, PT, AL)
+  CCALL_INV(u, uint64_t, ni, nf, PT, AL) CCALL_INV(d, double, ni, nf, PT, AL) \
+  CCALL_INV(U, CCallRetInt, ni, nf, PT, AL) CCALL_INV(D, CCallRetFp, ni, nf, PT, AL)
 #define CCALL_ROW0 \
   CCALL_INV2(0, 0, (void), ()) \
   CCALL_INV2(0, 1, (CCALL_TF1), (CCALL_AF1)) \
@@ -215,21 +244,44 @@ CCALL_ROW(5) CCALL_ROW(6) CCALL_ROW(7) CCALL_ROW(8)
   CCALL_TROW(rk, 3), CCALL_TROW(rk, 4), CCALL_TROW(rk, 5), \
   CCALL_TROW(rk, 6), CCALL_TROW(rk, 7), CCALL_TROW(rk, 8) }
 
-/* [0: integer-class or void result, 1: float/double][int args][fp args] */
-static const CCallInvoker ccall_invokers[2][CCALL_MAXINT + 1][CCALL_MAXFP + 1] = {
-  CCALL_TABLE(u), CCALL_TABLE(d)
+/* [CK_* result kind][int args][fp args] */
+static const CCallInvoker ccall_invokers[CK__N][CCALL_MAXINT + 1][CCALL_MAXFP + 1] = {
+  CCALL_TABLE(u), CCALL_TABLE(d), CCALL_TABLE(U), CCALL_TABLE(D)
 };
 
 #endif
 
+CCALL_INLINE void ccall_split(const unsigned char *src, size_t size,
+                              unsigned stride, CCallReg *r, unsigned nreg);
+CCALL_INLINE void ccall_join(const CCallReg *r, unsigned nreg, unsigned stride,
+                             unsigned char *dst, size_t size);
+
 /* ffi._slowpath's stand-in for a direct invoker: the same register images
-** (each holds its value in its low bytes) through the prepared ffi_cif. */
+** (each holds its value in its low bytes) through the prepared ffi_cif.
+** Records are rebuilt from their register images, and a record result is
+** split into them, as the direct path expects. */
 static void ccall_inv_ffi(void *fn, const CCallReg *r, CCallReg *ret,
                           const CCallDesc *d) {
   void *av[CCALL_MAXINT + CCALL_MAXFP];
+  union { unsigned char b[(CCALL_MAXINT + CCALL_MAXFP) * 8]; uint64_t a; } mem;
+  union { unsigned char b[64]; uint64_t a; } rb;
   uint32_t i;
-  for (i = 0; i < d->nargs; i++) av[i] = (void *)&r[d->args[i].reg];
-  ffi_call((ffi_cif *)&d->cif, FFI_FN(fn), ret, av);
+  for (i = 0; i < d->nargs; i++) {
+    const CCallArg *a = &d->args[i];
+    av[i] = (void *)&r[a->reg];
+    if (a->conv == CA_AGG) {
+      unsigned char *m = mem.b + 8 * a->reg;
+      ccall_join(&r[a->reg], a->nreg, a->stride, m, a->size);
+      av[i] = m;
+    }
+  }
+  if (d->rconv == CR_AGG) {
+    memset(rb.b, 0, sizeof rb.b);
+    ffi_call((ffi_cif *)&d->cif, FFI_FN(fn), rb.b, av);
+    ccall_split(rb.b, d->rbytes, d->rstride, ret, d->rnreg);
+  } else {
+    ffi_call((ffi_cif *)&d->cif, FFI_FN(fn), ret, av);
+  }
 }
 
 
@@ -598,24 +650,156 @@ static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) 
 }
 
 
-/* ---- call descriptors -------------------------------------------------- */
+/* ---- small records in registers ---------------------------------------- */
 
-/* Is a Lua string acceptable for this pointer parameter (char-ish or void
-** pointee)? */
-static int ccall_strok(CTState *S, const CType *pt) {
-  const CType *e = ctype_get(S, pt->child);
-  return e->kind == CT_VOID || (e->kind == CT_INT && e->size == 1);
+/*
+** A direct call can pass a small record (or complex number) whose leaves
+** are all integers/pointers or all float/double where the ABI puts it in
+** consecutive registers of one file, each holding `stride` bytes of its
+** memory image:
+** - x86-64 SysV: up to 16 bytes, one register per eightbyte (an all-fp
+**   record is SSE class, an all-integer one INTEGER class; records mixing
+**   the two, packed ones and anything else go through libffi);
+** - aarch64 AAPCS64: a homogeneous fp aggregate of 1 to 4 floats or
+**   doubles takes one fp register per member; an all-integer record of up
+**   to 16 bytes takes one or two integer registers.
+** Results come back the same way (x86-64: rax:rdx / xmm0:xmm1; aarch64:
+** x0:x1 / d0..d3), read through a function type returning a record of the
+** same class.  ffi._slowpath makes the same calls through the ffi_cif.
+*/
+typedef struct CCallAggPlan { uint8_t fp, nreg, stride; } CCallAggPlan;
+
+typedef struct CCallLeaves {
+  uint32_t nint, nfp;
+  size_t fpsize;       /* size of the fp leaves, (size_t)-1 when mixed */
+  int bad;             /* something libffi must handle */
+} CCallLeaves;
+
+static void ccall_fpleaf(CCallLeaves *lv, size_t size) {
+  lv->nfp++;
+  if (lv->fpsize == 0) lv->fpsize = size;
+  else if (lv->fpsize != size) lv->fpsize = (size_t)-1;
 }
 
-static int ccall_intconv(const CType *ct, int base) {
-  int u = (ct->flags & CTF_UNSIGNED) != 0;
-  switch (ct->size) {
-    case 1: return base + (u ? 1 : 0);
-    case 2: return base + 2 + (u ? 1 : 0);
-    case 4: return base + 4 + (u ? 1 : 0);
-    default: return base + 6 + (u ? 1 : 0);
+static void ccall_leaves(CTState *S, CTypeID id, CCallLeaves *lv, int depth) {
+  const CType *ct = ctype_get(S, id);
+  if (lv->bad || depth > 8 || lv->nint + lv->nfp > 16) { lv->bad = 1; return; }
+  switch (ct->kind) {
+    case CT_BOOL: case CT_INT: case CT_ENUM: case CT_PTR:
+      if (ct->size == 0 || ct->size > 8) lv->bad = 1;
+      else lv->nint++;
+      return;
+    case CT_FLOAT:
+      if (ct->size == sizeof(float) || ct->size == sizeof(double))
+        ccall_fpleaf(lv, ct->size);
+      else
+        lv->bad = 1;
+      return;
+    case CT_COMPLEX: {
+      const CType *e = ctype_get(S, ct->child);
+      if (e->kind == CT_FLOAT && (e->size == sizeof(float) || e->size == sizeof(double))) {
+        ccall_fpleaf(lv, e->size);
+        ccall_fpleaf(lv, e->size);
+      } else {
+        lv->bad = 1;
+      }
+      return;
+    }
+    case CT_ARRAY: {
+      CTypeID eid = ct->child;
+      size_t esz = ctype_get(S, eid)->size, i, n;
+      if ((ct->flags & (CTF_VLA | CTF_INCOMPLETE)) || ct->size == 0 || esz == 0) {
+        lv->bad = 1;
+        return;
+      }
+      n = ct->size / esz;
+      for (i = 0; i < n && !lv->bad; i++) ccall_leaves(S, eid, lv, depth + 1);
+      return;
+    }
+    case CT_STRUCT: {
+      uint32_t i, nf = ct->nfield;
+      if ((ct->flags & (CTF_PACKED | CTF_VLA | CTF_FLEX | CTF_INCOMPLETE)) ||
+          ct->size == 0) {
+        lv->bad = 1;
+        return;
+      }
+      for (i = 0; i < nf && !lv->bad; i++) {
+        const CField *f = ctype_field(S, ctype_get(S, id), i);
+        if (f->flags & CFF_CONSTVAL) continue;
+        if (f->flags & (CFF_BITFIELD | CFF_PACKED)) { lv->bad = 1; return; }
+        ccall_leaves(S, f->type, lv, depth + 1);
+      }
+      return;
+    }
+    default:             /* unions, vectors, long double... */
+      lv->bad = 1;
+      return;
   }
 }
+
+/* 1 with *p filled when a record of type id passes in registers. */
+static int ccall_aggplan(CTState *S, CTypeID id, CCallAggPlan *p) {
+#if CCALL_DIRECT
+  const CType *ct = ctype_get(S, id);
+  size_t size = ct->size;
+  CCallLeaves lv;
+  if (size == 0 || size > 32 || ct->align > 8) return 0;
+  memset(&lv, 0, sizeof lv);
+  ccall_leaves(S, id, &lv, 0);
+  if (lv.bad || lv.nint + lv.nfp == 0) return 0;
+#if defined(__x86_64__)
+  if (size > 16 || (lv.nint > 0 && lv.nfp > 0)) return 0;
+  p->fp = lv.nfp > 0;
+  p->stride = 8;
+  p->nreg = (uint8_t)((size + 7) / 8);
+  return 1;
+#else
+  if (lv.nint == 0 && lv.nfp <= 4 && (lv.fpsize == 4 || lv.fpsize == 8) &&
+      size == lv.nfp * lv.fpsize) {
+    p->fp = 1;
+    p->stride = (uint8_t)lv.fpsize;
+    p->nreg = (uint8_t)lv.nfp;
+    return 1;
+  }
+  if (lv.nfp > 0 || size > 16) return 0;
+  p->fp = 0;
+  p->stride = 8;
+  p->nreg = (uint8_t)((size + 7) / 8);
+  return 1;
+#endif
+#else
+  (void)S; (void)id; (void)p;
+  return 0;
+#endif
+}
+
+/* Memory image <-> register images (each image's unused bytes zero). */
+CCALL_INLINE void ccall_split(const unsigned char *src, size_t size,
+                              unsigned stride, CCallReg *r, unsigned nreg) {
+  unsigned k;
+  for (k = 0; k < nreg; k++, src += stride) {
+    size_t n = size - (size_t)k * stride;
+    if (n >= 8 && stride == 8) {
+      memcpy(&r[k].u, src, 8);
+    } else {
+      r[k].u = 0;
+      memcpy(&r[k], src, n < stride ? n : stride);
+    }
+  }
+}
+
+CCALL_INLINE void ccall_join(const CCallReg *r, unsigned nreg, unsigned stride,
+                             unsigned char *dst, size_t size) {
+  unsigned k;
+  for (k = 0; k < nreg; k++, dst += stride) {
+    size_t n = size - (size_t)k * stride;
+    if (n >= 8 && stride == 8) memcpy(dst, &r[k].u, 8);
+    else memcpy(dst, &r[k], n < stride ? n : stride);
+  }
+}
+
+
+/* ---- call descriptors -------------------------------------------------- */
 
 static void ccall_byvalerror(lua_State *L, CTState *S, CTypeID id) {
   char buf[128];
@@ -635,27 +819,21 @@ static ffi_type *ccall_planarg(lua_State *L, CTState *S, CCallArg *a,
   a->id = id;
   a->size = 8;
   switch (ct->kind) {
-    case CT_BOOL: a->conv = CA_BOOL; return &ffi_type_uint8;
-    case CT_INT: case CT_ENUM: {
-      const CType *it = ccall_intof(S, ct);
-      t = ccall_inttype(it->size, it->flags & CTF_UNSIGNED);
-      if (t == NULL) break;
-      a->conv = (uint8_t)ccall_intconv(it, CA_I8);
-      a->shift = (uint8_t)(64 - 8 * it->size);
-      a->sign = (it->flags & CTF_UNSIGNED) == 0;
+    case CT_BOOL: case CT_INT: case CT_ENUM:
+      t = ccall_ffitype(L, S, id, calls);
+      a->conv = (uint8_t)cconv_sclass(S, id, CCF_ARG);
+      if (t == NULL || a->conv > CA_BOOL) break;
       return t;
-    }
     case CT_FLOAT:
       if (ct->size == 4) { a->conv = CA_FLOAT; return &ffi_type_float; }
       if (ct->size == 8) { a->conv = CA_DOUBLE; return &ffi_type_double; }
       a->conv = CA_OTHER;
       a->size = (uint32_t)(ct->size > 8 ? ct->size : 8);
       return &ffi_type_longdouble;
-    case CT_PTR:
-      a->conv = ccall_strok(S, ct) ? CA_STR : CA_PTR;
-      return &ffi_type_pointer;
-    case CT_REF:
-      a->conv = CA_PTR;
+    case CT_PTR: case CT_REF:
+      a->conv = ct->kind == CT_REF ? CA_REF : (uint8_t)cconv_sclass(S, id, CCF_ARG);
+      a->to = ct->child;
+      a->quals = (uint16_t)(ct->flags & CTF_QUALS);
       return &ffi_type_pointer;
     case CT_ARRAY: {     /* parameter of array type: a pointer to elements */
       CTypeID pid = ctype_ptr(S, ct->child, ct->flags & CTF_QUALS);
@@ -687,14 +865,11 @@ static ffi_type *ccall_planret(lua_State *L, CTState *S, CCallDesc *d,
   d->rsize = 16;
   switch (ct->kind) {
     case CT_VOID: d->rconv = CR_VOID; return &ffi_type_void;
-    case CT_BOOL: d->rconv = CR_BOOL; return &ffi_type_uint8;
-    case CT_INT: case CT_ENUM: {
-      const CType *it = ccall_intof(S, ct);
-      t = ccall_inttype(it->size, it->flags & CTF_UNSIGNED);
-      if (t == NULL) break;
-      d->rconv = (uint8_t)ccall_intconv(it, CR_I8);
+    case CT_BOOL: case CT_INT: case CT_ENUM:
+      t = ccall_ffitype(L, S, id, calls);
+      d->rconv = (uint8_t)cconv_sclass(S, id, 0);
+      if (t == NULL || d->rconv > CCS_BOOL) break;
       return t;
-    }
     case CT_FLOAT:
       if (ct->size == 4) { d->rconv = CR_FLOAT; return &ffi_type_float; }
       if (ct->size == 8) { d->rconv = CR_DOUBLE; return &ffi_type_double; }
@@ -706,6 +881,7 @@ static ffi_type *ccall_planret(lua_State *L, CTState *S, CCallDesc *d,
       t = ccall_aggtype(L, S, id, calls);
       if (t == NULL) break;
       d->rconv = CR_AGG;
+      d->rbytes = (uint32_t)t->size;
       if (t->size > 16) d->rsize = (uint32_t)((t->size + 15) & ~(size_t)15);
       return t;
     default: break;
@@ -720,8 +896,8 @@ static ffi_type *ccall_planret(lua_State *L, CTState *S, CCallDesc *d,
 static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   CCallState *cs = ccall_state(L, S);
   const CType *ft = ctype_get(S, fid);
-  uint32_t n = ft->nfield, i, ni = 0, nf = 0;
-  int calls, direct = CCALL_DIRECT;
+  uint32_t n = ft->nfield, i, ni = 0, nf = 0, nagg = 0;
+  int calls, direct = CCALL_DIRECT, kind = CK_INT;
   size_t off = 0, sz;
   CCallDesc *d;
   char buf[160];
@@ -740,16 +916,41 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   d->atypes = (ffi_type **)(void *)((char *)d + sizeof(CCallDesc) +
                                     n * sizeof(CCallArg));
   d->rtype = ccall_planret(L, S, d, calls);
-  if (d->rconv == CR_AGG || d->rconv == CR_OTHER) direct = 0;
+  if (d->rconv == CR_AGG) {
+    CCallAggPlan p;
+    if (ccall_aggplan(S, d->ret, &p)) {
+      kind = p.fp ? CK_AGGFP : CK_AGGINT;
+      d->rnreg = p.nreg;
+      d->rstride = p.stride;
+    } else {
+      direct = 0;
+    }
+  } else if (d->rconv == CR_OTHER) {
+    direct = 0;
+  } else if (d->rconv == CR_FLOAT || d->rconv == CR_DOUBLE) {
+    kind = CK_FP;
+  }
   for (i = 0; i < n; i++) {
     CCallArg *a = &d->args[i];
     CTypeID pid = ctype_field(S, ctype_get(S, fid), i)->type;
+    CCallAggPlan p;
     d->atypes[i] = ccall_planarg(L, S, a, pid, calls);
     a->off = (uint32_t)off;
     off += CCALL_ALIGN16(a->size);
-    if (a->conv == CA_FLOAT || a->conv == CA_DOUBLE) a->reg = (uint8_t)(8 + nf++);
-    else if (a->conv <= CA_STR) a->reg = (uint8_t)(ni < 255 ? ni++ : ni);
-    else direct = 0;
+    if (a->conv == CA_FLOAT || a->conv == CA_DOUBLE) {
+      a->reg = (uint8_t)(8 + (nf < 255 ? nf++ : nf));
+    } else if (a->conv <= CA_STR || a->conv == CA_REF) {
+      a->reg = (uint8_t)(ni < 255 ? ni++ : ni);
+    } else if (a->conv == CA_AGG && ccall_aggplan(S, pid, &p)) {
+      uint32_t *nr = p.fp ? &nf : &ni;
+      nagg++;
+      a->nreg = p.nreg;
+      a->stride = p.stride;
+      a->reg = (uint8_t)((p.fp ? 8 : 0) + (*nr < 64 ? *nr : 64));
+      *nr += p.nreg;
+    } else {
+      direct = 0;
+    }
   }
   if (off > 0x7fffffff) luaL_error(L, "too many arguments");
   d->bufsize = (uint32_t)off;
@@ -760,15 +961,19 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
       luaL_error(L, "cannot prepare a call of type '%s'",
                  ccall_repr(S, fid, buf, sizeof buf));
   }
+  /* A record that does not fit in the registers left goes to the stack
+  ** whole while later scalars still take registers: only calls whose
+  ** records all fit are direct. */
+  if (nagg > 0 && ni > CCALL_NINTREG) direct = 0;
 #if CCALL_DIRECT
   if (direct && !d->variadic && ni <= CCALL_MAXINT && nf <= CCALL_MAXFP)
-    d->dinvoke = ccall_invokers[d->rconv == CR_FLOAT || d->rconv == CR_DOUBLE][ni][nf];
+    d->dinvoke = ccall_invokers[kind][ni][nf];
 #else
-  (void)direct; (void)ni; (void)nf;
+  (void)direct; (void)ni; (void)nf; (void)kind;
 #endif
   d->invoke = (d->dinvoke != NULL && cs->slow) ? ccall_inv_ffi : d->dinvoke;
-  if (d->dinvoke != NULL && nf == 0 && d->rconv != CR_FLOAT &&
-      d->rconv != CR_DOUBLE)
+  d->hasagg = d->dinvoke != NULL && (nagg > 0 || kind >= CK_AGGINT);
+  if (d->dinvoke != NULL && nf == 0 && kind == CK_INT && nagg == 0)
     d->cls = CC_INT;
   else if (d->dinvoke != NULL && ni == 0 && d->rconv == CR_DOUBLE) {
     d->cls = CC_DBL;
@@ -817,15 +1022,10 @@ void *ccall_cif(lua_State *L, CTState *S, CTypeID fid, CTypeID *ptypes) {
 /* ---- arguments --------------------------------------------------------- */
 
 static uint64_t ccall_normalize(int conv, uint64_t u) {
-  switch (conv) {
-    case CA_I8: return (uint64_t)(int64_t)(int8_t)u;
-    case CA_U8: case CA_BOOL: return (uint8_t)u;
-    case CA_I16: return (uint64_t)(int64_t)(int16_t)u;
-    case CA_U16: return (uint16_t)u;
-    case CA_I32: return (uint64_t)(int64_t)(int32_t)u;
-    case CA_U32: case CA_FLOAT: return (uint32_t)u;
-    default: return u;
-  }
+  if (conv <= CA_U64) return cconv_extend(conv, u);
+  if (conv == CA_BOOL) return (uint8_t)u;
+  if (conv == CA_FLOAT) return (uint32_t)u;
+  return u;
 }
 
 /* Whatever the inline cases leave: cconv decides (and raises). */
@@ -838,98 +1038,109 @@ CCALL_NOINLINE uint64_t ccall_argconv(lua_State *L, CTState *S,
   return ccall_normalize(a->conv, t.u);
 }
 
-/* The register image of a scalar argument.  The inline cases take values
-** that convert exactly as cconv would (integers wrap to the parameter's
-** width); the rest go through cconv, so both paths agree. */
-CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallArg *a,
-                                int idx, int narg, const char *name) {
+/* The less common inline cases: other scalars, cdata to pointers. */
+CCALL_NOINLINE uint64_t ccall_argmore(lua_State *L, CTState *S,
+                                      const CCallDesc *d, uint32_t i, int idx,
+                                      int narg, const char *name) {
+  const CCallArg *a = &d->args[i];
   int conv = a->conv;
-  if (CCALL_LIKELY(conv == CA_I32)) {   /* int: the most common */
-    if (CCALL_LIKELY(lua_isinteger(L, idx)))
-      return (uint64_t)(int64_t)(int32_t)lua_tointeger(L, idx);
-  } else if (conv == CA_DOUBLE) {
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-      CCallReg r;
-      r.d = (double)lua_tonumber(L, idx);
-      return r.u;
-    }
-  } else if (conv <= CA_U64) {
-    if (CCALL_LIKELY(lua_isinteger(L, idx))) {
-      uint64_t x = (uint64_t)lua_tointeger(L, idx) << a->shift;
-      return a->sign ? (uint64_t)((int64_t)x >> a->shift) : x >> a->shift;
-    }
-  } else if (conv == CA_STR) {
-    int t = lua_type(L, idx);
-    if (t == LUA_TSTRING) return (uint64_t)(uintptr_t)lua_tostring(L, idx);
-    if (t == LUA_TNIL) return 0;
-  } else if (conv == CA_PTR) {
-    if (lua_isnil(L, idx)) return 0;
-  } else if (conv == CA_FLOAT) {
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-      float f = (float)lua_tonumber(L, idx);
-      uint32_t b;
-      memcpy(&b, &f, sizeof b);
-      return b;
-    }
-  } else if (conv == CA_BOOL) {
-    if (lua_isboolean(L, idx)) return (uint64_t)lua_toboolean(L, idx);
+  uint64_t u;
+  if (conv < CA_PTR) {
+    if (cconv_fastreg(L, conv, idx, &u)) return u;
+  } else if ((conv == CA_PTR || conv == CA_STR || conv == CA_REF) &&
+             lua_type(L, idx) == LUA_TUSERDATA) {
+    if (cconv_fastptr(L, S, a->id, a->to, a->quals, idx, &u)) return u;
   }
   return ccall_argconv(L, S, a, idx, narg, name);
+}
+
+/* The register image of a scalar argument.  The inline cases (cffi.h)
+** take the values that convert exactly as cconv would; the rest go
+** through cconv, so both paths agree. */
+CCALL_INLINE uint64_t ccall_arg(lua_State *L, CTState *S, const CCallDesc *d,
+                                uint32_t i, int idx, int narg,
+                                const char *name) {
+  const CCallArg *a = &d->args[i];
+  int conv = a->conv;
+  uint64_t u;
+  if (CCALL_LIKELY(conv == CA_I32)) {   /* int: the most common */
+    if (CCALL_LIKELY(cconv_fastint(L, CCS_I32, idx, &u))) return u;
+  } else if (conv == CA_DOUBLE) {
+    if (CCALL_LIKELY(cconv_fastreg(L, CCS_DOUBLE, idx, &u))) return u;
+  } else if (conv == CA_STR || conv == CA_PTR) {
+    int r = cconv_fastptrarg(L, conv, idx, &u);
+    if (CCALL_LIKELY(r > 0)) return u;
+    if (r < 0 && cconv_fastptr(L, S, a->id, a->to, a->quals, idx, &u)) return u;
+  } else if (conv == CA_I64 || conv == CA_U64) {   /* no extension */
+    if (CCALL_LIKELY(cconv_fastint(L, CCS_I64, idx, &u))) return u;
+  } else if (conv <= CA_U64) {
+    if (CCALL_LIKELY(cconv_fastint(L, conv, idx, &u))) return u;
+  }
+  return ccall_argmore(L, S, d, i, idx, narg, name);
+}
+
+/* A record argument of a direct call into its register images: a cdata
+** of its very type is copied (all cconv would do), the rest converts. */
+CCALL_NOINLINE void ccall_aggarg(lua_State *L, CTState *S, const CCallArg *a,
+                                 CCallReg *r, int idx, int narg,
+                                 const char *name) {
+  union { unsigned char b[32]; uint64_t u; } m;
+  const unsigned char *src = m.b;
+  CData *cd = NULL;
+  if (lua_getmetatable(L, idx)) {        /* only cdata have one of ours */
+    const void *mt = lua_topointer(L, -1);
+    lua_settop(L, -2);
+    if (mt == S->cdmt || mt == S->cdmtgc) cd = (CData *)lua_touserdata(L, idx);
+  }
+  if (cd != NULL && cd->id == a->id) {
+    src = (const unsigned char *)cdata_ptr(cd);
+  } else {
+    memset(m.b, 0, sizeof m.b);
+    cconv_toarg(L, S, a->id, m.b, idx, CCF_ARG | CCF_INIT | CCF_NARG(narg), name);
+  }
+  ccall_split(src, a->size, a->stride, r + a->reg, a->nreg);
 }
 
 
 /* ---- results ----------------------------------------------------------- */
 
+/* Push the result: rb holds its register image (scalars; integers in the
+** low bytes of an ffi_arg) or its memory image (records, the rest). */
+CCALL_NOINLINE int ccall_pushmore(lua_State *L, CTState *S, const CCallDesc *d,
+                                  const void *rb) {
+  uint64_t u;
+  int rconv = d->rconv, n;
+  memcpy(&u, rb, sizeof u);
+  if (rconv <= CR_VOID && (n = cconv_pushreg(L, rconv, u)) >= 0) return n;
+  if (rconv == CR_AGG) {
+    size_t size = d->rbytes;
+    CData *cd = cdata_new(L, S, d->ret, size);
+    memcpy(cdata_payload(cd), rb, size);
+    return 1;
+  }
+  cconv_tolua(L, S, d->ret, (void *)rb, 0);
+  return 1;
+}
+
 CCALL_INLINE int ccall_pushret(lua_State *L, CTState *S, const CCallDesc *d,
                                const void *rb) {
   uint64_t u;
+  int rconv = d->rconv;
   memcpy(&u, rb, sizeof u);
-  if (CCALL_LIKELY(d->rconv == CR_I32)) {   /* int: the most common */
-    lua_pushinteger(L, (int32_t)u);
-    return 1;
-  }
-  if (d->rconv == CR_VOID) return 0;
-  if (d->rconv == CR_DOUBLE) {
-    double x;
-    memcpy(&x, rb, sizeof x);
-    lua_pushnumber(L, (lua_Number)x);
-    return 1;
-  }
-  switch (d->rconv) {
-    case CR_VOID: return 0;
-    case CR_I8: lua_pushinteger(L, (int8_t)u); break;
-    case CR_U8: lua_pushinteger(L, (uint8_t)u); break;
-    case CR_I16: lua_pushinteger(L, (int16_t)u); break;
-    case CR_U16: lua_pushinteger(L, (uint16_t)u); break;
-    case CR_I32: lua_pushinteger(L, (int32_t)u); break;
-    case CR_U32: lua_pushinteger(L, (uint32_t)u); break;
-    case CR_I64: case CR_U64: lua_pushinteger(L, (lua_Integer)u); break;
-    case CR_BOOL: lua_pushboolean(L, (uint8_t)u != 0); break;
-    case CR_DOUBLE: {
-      double x;
-      memcpy(&x, rb, sizeof x);
-      lua_pushnumber(L, (lua_Number)x);
-      break;
-    }
-    case CR_FLOAT: {
-      float x;
-      memcpy(&x, rb, sizeof x);
-      lua_pushnumber(L, (lua_Number)x);
-      break;
-    }
-    case CR_PTR:
-      if (u == 0) lua_pushnil(L);
-      else cdata_pushptr(L, S, d->ret, (void *)(uintptr_t)u);
-      break;
-    case CR_AGG: {
-      CData *cd = cdata_new(L, S, d->ret, ctype_get(S, d->ret)->size);
-      memcpy(cdata_payload(cd), rb, ctype_get(S, d->ret)->size);
-      break;
-    }
-    default:
-      cconv_tolua(L, S, d->ret, (void *)rb, 0);
-      break;
-  }
+  if (CCALL_LIKELY(rconv == CR_I32)) return cconv_pushreg(L, CCS_I32, u);
+  if (rconv == CR_DOUBLE) return cconv_pushreg(L, CCS_DOUBLE, u);
+  if (rconv == CR_VOID) return 0;
+  if (rconv == CCS_I64 || rconv == CCS_U64) return cconv_pushreg(L, CCS_I64, u);
+  if (rconv <= CR_U64) return cconv_pushreg(L, rconv, u);
+  return ccall_pushmore(L, S, d, rb);
+}
+
+/* A record result of a direct call, from its register images. */
+CCALL_NOINLINE int ccall_pushagg(lua_State *L, CTState *S, const CCallDesc *d,
+                                 const CCallReg *ret) {
+  CData *cd = cdata_new(L, S, d->ret, d->rbytes);
+  ccall_join(ret, d->rnreg, d->rstride, (unsigned char *)cdata_payload(cd),
+             d->rbytes);
   return 1;
 }
 
@@ -950,26 +1161,32 @@ static int ccall_counterror(lua_State *L, CTState *S, const CCallDesc *d,
                     d->variadic ? "at least " : "", (int)d->nargs, got);
 }
 
-/* Call through a direct invoker: arguments at base.., already counted. */
+/* Call through a direct invoker: arguments at base.., already counted.
+** agg (a constant): the signature may have records (d->hasagg). */
 CCALL_INLINE int ccall_direct(lua_State *L, CTState *S, const CCallDesc *d,
-                              void *fptr, int base, const char *name) {
-  CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret;
+                              void *fptr, int base, const char *name,
+                              const int agg) {
+  CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret[CCALL_NRET];
   uint32_t i, n = d->nargs;
   lua_State *oldL;
   int *ep;
   for (i = 0; i < n; i++) {
     const CCallArg *a = &d->args[i];
-    r[a->reg].u = ccall_arg(L, S, a, base + (int)i, (int)i + 1, name);
+    if (agg && a->conv == CA_AGG)
+      ccall_aggarg(L, S, a, r, base + (int)i, (int)i + 1, name);
+    else
+      r[a->reg].u = ccall_arg(L, S, d, i, base + (int)i, (int)i + 1, name);
   }
   ep = &errno;
   oldL = S->curL;
   S->curL = L;
   *ep = S->errno_val;
-  d->invoke(fptr, r, &ret, d);
+  d->invoke(fptr, r, ret, d);
   S->errno_val = *ep;
   S->curL = oldL;
   if (CCALL_UNLIKELY(S->cb_error)) ccallback_raise(L, S);
-  return ccall_pushret(L, S, d, &ret);
+  if (agg && d->rconv == CR_AGG) return ccall_pushagg(L, S, d, ret);
+  return ccall_pushret(L, S, d, ret);
 }
 
 /* The Lua-to-C rule for a variadic argument: the type it passes as. */
@@ -1021,14 +1238,16 @@ static char *ccall_scratch(lua_State *L, char *stackbuf, size_t need) {
 }
 
 /* Fill one fixed argument's slot for ffi_call. */
-static void ccall_argslot(lua_State *L, CTState *S, const CCallArg *a,
-                          void *slot, int idx, int narg, const char *name) {
+static void ccall_argslot(lua_State *L, CTState *S, const CCallDesc *d,
+                          uint32_t i, void *slot, int idx, int narg,
+                          const char *name) {
+  const CCallArg *a = &d->args[i];
   if (a->conv == CA_AGG || a->conv == CA_OTHER) {
     memset(slot, 0, a->size);
     cconv_toarg(L, S, a->id, slot, idx, CCF_ARG | CCF_NARG(narg) |
                 (a->conv == CA_AGG ? CCF_INIT : 0), name);
   } else {
-    uint64_t v = ccall_arg(L, S, a, idx, narg, name);
+    uint64_t v = ccall_arg(L, S, d, i, idx, narg, name);
     memcpy(slot, &v, sizeof v);
   }
 }
@@ -1049,7 +1268,10 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
   size_t need;
   if (d->variadic ? nall < nfix : nall != nfix)
     return ccall_counterror(L, S, d, name, nall);
-  if (d->invoke != NULL) return ccall_direct(L, S, d, fptr, base, name);
+  if (d->invoke != NULL) {
+    if (d->hasagg) return ccall_direct(L, S, d, fptr, base, name, 1);
+    return ccall_direct(L, S, d, fptr, base, name, 0);
+  }
   need = d->bufsize + (size_t)nvar * 16 + d->rsize +
          CCALL_ALIGN16((size_t)nall * (sizeof(void *) + sizeof(ffi_type *)));
   buf = ccall_scratch(L, sb.b, need);
@@ -1058,7 +1280,7 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
   for (i = 0; i < nfix; i++) {
     const CCallArg *a = &d->args[i];
     av[i] = buf + a->off;
-    ccall_argslot(L, S, a, av[i], base + i, i + 1, name);
+    ccall_argslot(L, S, d, (uint32_t)i, av[i], base + i, i + 1, name);
   }
   if (d->variadic) {
     ffi_status st;
@@ -1115,8 +1337,10 @@ CCALL_NOINLINE int ccall_closureslow(lua_State *L, CCallFunc *f) {
   d = f->desc;
   if (d == NULL) {
     d = f->desc = ccall_getdesc(L, f->S, f->fid);
-    f->nfast = d->invoke != NULL ? (int)d->nargs : -1;
+    f->nfast = d->invoke != NULL && !d->hasagg ? (int)d->nargs : -1;
   }
+  if (d->hasagg && d->invoke != NULL && lua_gettop(L) == (int)d->nargs)
+    return ccall_direct(L, f->S, d, f->fptr, 1, f->name, 1);
   return ccall_general(L, f->S, d, f->fptr, 1, f->name);
 }
 
@@ -1125,25 +1349,26 @@ CCALL_NOINLINE int ccall_closureslow(lua_State *L, CCallFunc *f) {
 static int ccall_closure(lua_State *L) {
   CCallFunc *f = (CCallFunc *)lua_touserdata(L, lua_upvalueindex(1));
   if (CCALL_LIKELY(lua_gettop(L) == f->nfast && f->lib->handle != NULL))
-    return ccall_direct(L, f->S, f->desc, f->fptr, 1, f->name);
+    return ccall_direct(L, f->S, f->desc, f->fptr, 1, f->name, 0);
   return ccall_closureslow(L, f);
 }
 
 #if CCALL_DIRECT
-/* Closures of functions with n <= 4 parameters: the same, unrolled, and
-** with the call made inline when every argument and the result are of
-** integer class (pointers, strings, integers: the common case). */
+/* Closures of functions with n <= 4 scalar parameters and a scalar result
+** (f->nfast is -1 otherwise): the same, unrolled, and with the call made
+** inline when every argument and the result are of integer class
+** (pointers, strings, integers: the common case). */
 CCALL_INLINE int ccall_fixed(lua_State *L, CCallFunc *f, const int n) {
   CTState *S = f->S;
   const CCallDesc *d = f->desc;
-  CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret;
+  CCallReg r[CCALL_MAXINT + CCALL_MAXFP], ret[CCALL_NRET];
   lua_State *oldL;
   int i, *ep;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
   for (i = 0; i < n; i++)
-    r[d->args[i].reg].u = ccall_arg(L, S, &d->args[i], i + 1, i + 1, f->name);
+    r[d->args[i].reg].u = ccall_arg(L, S, d, (uint32_t)i, i + 1, i + 1, f->name);
   ep = &errno;
   oldL = S->curL;
   S->curL = L;
@@ -1151,38 +1376,38 @@ CCALL_INLINE int ccall_fixed(lua_State *L, CCallFunc *f, const int n) {
   if (CCALL_LIKELY(d->inl == CC_INT)) {
     void *fn = f->fptr;
     switch (n) {
-      case 0: ret.u = ((uint64_t (*)(void))fn)(); break;
-      case 1: ret.u = ((uint64_t (*)(uint64_t))fn)(r[0].u); break;
-      case 2: ret.u = ((uint64_t (*)(uint64_t, uint64_t))fn)(r[0].u, r[1].u); break;
+      case 0: ret[0].u = ((uint64_t (*)(void))fn)(); break;
+      case 1: ret[0].u = ((uint64_t (*)(uint64_t))fn)(r[0].u); break;
+      case 2: ret[0].u = ((uint64_t (*)(uint64_t, uint64_t))fn)(r[0].u, r[1].u); break;
       case 3:
-        ret.u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t))fn)(r[0].u, r[1].u, r[2].u);
+        ret[0].u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t))fn)(r[0].u, r[1].u, r[2].u);
         break;
       default:
-        ret.u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t))fn)
+        ret[0].u = ((uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t))fn)
                   (r[0].u, r[1].u, r[2].u, r[3].u);
         break;
     }
   } else if (d->inl == CC_DBL) {
     void *fn = f->fptr;
     switch (n) {
-      case 0: ret.d = ((double (*)(void))fn)(); break;
-      case 1: ret.d = ((double (*)(double))fn)(r[8].d); break;
-      case 2: ret.d = ((double (*)(double, double))fn)(r[8].d, r[9].d); break;
+      case 0: ret[0].d = ((double (*)(void))fn)(); break;
+      case 1: ret[0].d = ((double (*)(double))fn)(r[8].d); break;
+      case 2: ret[0].d = ((double (*)(double, double))fn)(r[8].d, r[9].d); break;
       case 3:
-        ret.d = ((double (*)(double, double, double))fn)(r[8].d, r[9].d, r[10].d);
+        ret[0].d = ((double (*)(double, double, double))fn)(r[8].d, r[9].d, r[10].d);
         break;
       default:
-        ret.d = ((double (*)(double, double, double, double))fn)
+        ret[0].d = ((double (*)(double, double, double, double))fn)
                   (r[8].d, r[9].d, r[10].d, r[11].d);
         break;
     }
   } else {
-    d->invoke(f->fptr, r, &ret, d);
+    d->invoke(f->fptr, r, ret, d);
   }
   S->errno_val = *ep;
   S->curL = oldL;
   if (CCALL_UNLIKELY(S->cb_error)) ccallback_raise(L, S);
-  return ccall_pushret(L, S, d, &ret);
+  return ccall_pushret(L, S, d, ret);
 }
 
 #define CCALL_FIXED(n) \

@@ -38,8 +38,25 @@
 
 #define CCB_QUARANTINE 16      /* freed closures kept before reuse */
 
-/* Keys of CFFI_T_CALLBACKS besides the positive slots, which hold the Lua
-** function of each live explicit callback. */
+#if defined(__GNUC__)
+#define CCB_INLINE static inline __attribute__((always_inline))
+#else
+#define CCB_INLINE static inline
+#endif
+
+/*
+** Where the Lua functions live: a thread that never runs (the holder,
+** cb->H) keeps them on its stack, where an entry reaches them with two
+** cheap API calls (lua_pushvalue + lua_xmove) and no table lookup.
+** H[1] is the weak table of implicit callbacks' functions (by slot);
+** H[slot + 1] the function of the explicit callback of that slot, or nil.
+** Every record gets its stack slot when it is made, and H always keeps one
+** free slot above its top.
+*/
+#define CCB_HWEAK 1
+#define ccb_hslot(rec) ((int)(rec)->slot + 1)
+
+/* Keys of CFFI_T_CALLBACKS. */
 enum {
   CCB_K_WEAK = -1,     /* slot -> function of an implicit callback (weak) */
   CCB_K_IMP = -2,      /* function -> sentinel (ephemeron) */
@@ -48,7 +65,8 @@ enum {
   CCB_K_ERR = -5,      /* { [1] = pending error value } */
   CCB_K_SMT = -6,      /* metatable of sentinels */
   CCB_K_FREE = -7,     /* method closures */
-  CCB_K_SET = -8
+  CCB_K_SET = -8,
+  CCB_K_HOLDER = -9    /* the holder thread */
 };
 
 enum { CCB_NEW, CCB_LIVE, CCB_FREE };
@@ -63,16 +81,24 @@ typedef struct CCbRec {
   int state;               /* CCB_* */
   int implicit;
   int active;              /* entries of it running: never reuse then */
-  lua_Integer slot;        /* key of its function in CFFI_T_CALLBACKS */
+  lua_Integer slot;        /* key of its function in CCB_K_WEAK (implicit) or
+                              where the holder keeps it (explicit) */
   uint32_t gen;            /* bumped on each reuse: stale handles see it */
   ffi_cif *cif;            /* ccall.c's, for fid: lives as long as S */
   CTypeID *argids;         /* parameter types as passed (malloc'd) */
+  uint8_t *acls;           /* their scalar classes (CCS_*, after argids) */
+  uint32_t nargs;
+  int rcls;                /* scalar class of the result */
+  int fast;                /* no argument needs a cdata: the entry calls the
+                              Lua function itself */
+  size_t rsize;            /* bytes of the return buffer C reads */
   struct CCbRec *qnext;    /* quarantine chain */
   struct CCbRec *all;      /* every record, for ccallback_freestate */
 } CCbRec;
 
 typedef struct CCbState {
   lua_State *mainL;
+  lua_State *H;            /* the holder thread (anchored at CCB_K_HOLDER) */
   CCbRec *all;
   CCbRec *qhead, *qtail;
   size_t nquar;
@@ -137,6 +163,14 @@ static ffi_cif *ccallback_describe(lua_State *L, CTState *S, CTypeID fid,
 
 static void ccallback_entry(ffi_cif *cif, void *ret, void **args, void *ud);
 
+/* Bytes of the return buffer C reads (0 for void). */
+static size_t ccallback_retsize(CTState *S, CTypeID fid) {
+  CType *ct = ctype_get(S, ctype_get(S, fid)->child);
+  if (ct->kind == CT_VOID) return 0;
+  if (ctype_isrecord(ct)) return ct->size;
+  return ct->size > sizeof(ffi_arg) ? ct->size : sizeof(ffi_arg);
+}
+
 static void ccallback_quarantine(CCbState *cb, CCbRec *rec) {
   rec->state = CCB_FREE;
   rec->qnext = NULL;
@@ -161,7 +195,8 @@ static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
   CCbRec *rec;
   if (cb->nquar > CCB_QUARANTINE && !cb->qhead->active)
     return ccallback_unquarantine(cb);
-  rec = (CCbRec *)calloc(1, sizeof(CCbRec));
+  if (cb->nslot >= 900000 || !lua_checkstack(cb->H, 2)) rec = NULL;
+  else rec = (CCbRec *)calloc(1, sizeof(CCbRec));
   if (rec) {
     rec->closure = (ffi_closure *)ffi_closure_alloc(sizeof(ffi_closure), &rec->code);
     if (rec->closure == NULL) { free(rec); rec = NULL; }
@@ -175,6 +210,7 @@ static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
   rec->S = S;
   rec->state = CCB_NEW;
   rec->slot = ++cb->nslot;
+  lua_pushnil(cb->H);                  /* its holder slot (space checked) */
   rec->all = cb->all;
   cb->all = rec;
   /* code address -> record, for the methods of callback cdata */
@@ -192,8 +228,8 @@ static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
 ** something may raise. */
 static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
                                CTypeID fid) {
-  uint32_t n = ctype_get(S, fid)->nfield;
-  size_t sz = sizeof(CTypeID) * n + 1;
+  uint32_t n = ctype_get(S, fid)->nfield, i;
+  size_t sz = sizeof(CTypeID) * n + n + 1;
   CTypeID *tmp = (CTypeID *)lua_newuserdatauv(L, sz, 0), *ids;
   ffi_cif *cif = ccallback_describe(L, S, fid, tmp);
   CCbRec *rec;
@@ -214,6 +250,16 @@ static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
   memcpy(ids, tmp, sz);
   lua_pop(L, 1);
   rec->argids = ids;
+  rec->acls = (uint8_t *)(ids + n);
+  rec->nargs = n;
+  rec->fast = 1;
+  for (i = 0; i < n; i++) {
+    int cls = cconv_sclass(S, ids[i], 0);
+    rec->acls[i] = (uint8_t)cls;
+    if (cls > CCS_DOUBLE) rec->fast = 0;  /* pointers and the rest: cdata */
+  }
+  rec->rcls = cconv_sclass(S, ctype_get(S, fid)->child, 0);
+  rec->rsize = ccallback_retsize(S, fid);
   rec->cif = cif;
   rec->fid = fid;
   if (ffi_prep_closure_loc(rec->closure, cif, ccallback_entry, rec,
@@ -228,9 +274,10 @@ static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
 
 /* Make rec freed: drop its function, queue its closure for reuse. */
 static void ccallback_release(lua_State *L, CTState *S, CCbRec *rec) {
+  lua_State *H = S->cb->H;
+  lua_pushnil(H);                      /* H has one free slot */
+  lua_replace(H, ccb_hslot(rec));
   cffi_pushtable(L, S, CFFI_T_CALLBACKS);
-  lua_pushnil(L);
-  lua_rawseti(L, -2, rec->slot);
   lua_rawgeti(L, -1, CCB_K_WEAK);
   lua_pushnil(L);
   lua_rawseti(L, -2, rec->slot);
@@ -238,14 +285,28 @@ static void ccallback_release(lua_State *L, CTState *S, CCbRec *rec) {
   ccallback_quarantine(S->cb, rec);
 }
 
+/* Make the value at idx of L the function of explicit callback rec. */
+static void ccallback_hset(lua_State *L, CTState *S, CCbRec *rec, int idx) {
+  lua_State *H = S->cb->H;
+  lua_pushvalue(L, idx);
+  lua_xmove(L, H, 1);
+  lua_replace(H, ccb_hslot(rec));
+}
+
 /* ---- the entry C calls -------------------------------------------------- */
 
-/* Push the Lua function of rec (nil once gone) above the table(s) it was
-** found in: the caller's frame discards them. */
-static void ccallback_pushfunc(lua_State *L, CTState *S, CCbRec *rec) {
-  cffi_pushtable(L, S, CFFI_T_CALLBACKS);
-  if (rec->implicit) lua_rawgeti(L, -1, CCB_K_WEAK);
-  lua_rawgeti(L, -1, rec->slot);
+/* Push the Lua function of rec (nil once gone).  Never raises. */
+CCB_INLINE void ccallback_pushfunc(lua_State *L, CTState *S, CCbRec *rec) {
+  lua_State *H = S->cb->H;
+  if (!rec->implicit) {
+    lua_pushvalue(H, ccb_hslot(rec));
+    lua_xmove(H, L, 1);
+  } else {
+    lua_pushvalue(H, CCB_HWEAK);
+    lua_xmove(H, L, 1);
+    lua_rawgeti(L, -1, rec->slot);
+    lua_replace(L, -2);
+  }
 }
 
 /* Store the Lua result at -1 as the C return value.  Integers narrower than
@@ -273,22 +334,51 @@ static void ccallback_setret(lua_State *L, CTState *S, CTypeID rid, void *ret) {
   }
 }
 
-/* The protected part of an entry: arguments, call, result. */
+/* The common results (cffi.h's fast rules: a register image is what libffi
+** reads, narrow integers widened to ffi_arg); 0 when cconv must convert
+** the value at -1, which may raise. */
+CCB_INLINE int ccallback_fastret(lua_State *L, CCbRec *rec, void *ret) {
+  int cls = rec->rcls, ok;
+  uint64_t u;
+  if (cls == CCS_I32) ok = cconv_fastint(L, CCS_I32, -1, &u);  /* int: common */
+  else if (cls == CCS_VOID) return 1;
+  else ok = cconv_fastreg(L, cls, -1, &u);
+  if (ok) memcpy(ret, &u, sizeof u);   /* scalars: rsize >= sizeof(ffi_arg) */
+  return ok;
+}
+
+/* Push argument i: scalars inline, the rest through cconv (may raise). */
+CCB_INLINE void ccallback_pusharg(lua_State *L, CTState *S, CCbRec *rec,
+                                  void **args, uint32_t i) {
+  int cls = rec->acls[i];
+  if (cls == CCS_I32)                  /* int: common */
+    cconv_pushreg(L, CCS_I32, cconv_loadreg(CCS_I32, args[i]));
+  else if (cconv_pushreg(L, cls, cconv_loadreg(cls, args[i])) < 0)
+    cconv_tolua(L, S, rec->argids[i], args[i], 0);
+}
+
+/* The protected part of an entry whose arguments need cdata: arguments,
+** call, result. */
 static int ccallback_run(lua_State *L) {
   CCbFrame *fr = (CCbFrame *)lua_touserdata(L, 1);
   CCbRec *rec = fr->rec;
   CTState *S = rec->S;
-  CTypeID fid = rec->fid;
-  uint32_t i, n;
-  if (rec->state != CCB_LIVE) return luaL_error(L, "called a freed callback");
+  uint32_t i, n = rec->nargs;
   ccallback_pushfunc(L, S, rec);
   if (!lua_isfunction(L, -1)) return luaL_error(L, "called a freed callback");
-  n = ctype_get(S, fid)->nfield;
   luaL_checkstack(L, (int)n + LUA_MINSTACK, "too many callback arguments");
-  for (i = 0; i < n; i++)
-    cconv_tolua(L, S, rec->argids[i], fr->args[i], 0);
+  for (i = 0; i < n; i++) ccallback_pusharg(L, S, rec, fr->args, i);
   lua_call(L, (int)n, 1);
-  ccallback_setret(L, S, ctype_get(S, fid)->child, fr->ret);
+  if (!ccallback_fastret(L, rec, fr->ret))
+    ccallback_setret(L, S, ctype_get(S, rec->fid)->child, fr->ret);
+  return 0;
+}
+
+/* The protected conversion of a result the fast rules left (value at 2). */
+static int ccallback_retp(lua_State *L) {
+  CCbFrame *fr = (CCbFrame *)lua_touserdata(L, 1);
+  CCbRec *rec = fr->rec;
+  ccallback_setret(L, rec->S, ctype_get(rec->S, rec->fid)->child, fr->ret);
   return 0;
 }
 
@@ -300,44 +390,57 @@ static int ccallback_msgh(lua_State *L) {
   return 1;
 }
 
-/* Bytes of the return buffer C reads (0 for void). */
-static size_t ccallback_retsize(CTState *S, CCbRec *rec) {
-  CType *ct = ctype_get(S, ctype_get(S, rec->fid)->child);
-  if (ct->kind == CT_VOID) return 0;
-  if (ctype_isrecord(ct)) return ct->size;
-  return ct->size > sizeof(ffi_arg) ? ct->size : sizeof(ffi_arg);
-}
-
 /* Nothing here may raise: a Lua error must not unwind through libffi and
-** the C frames above it.  Only calls that cannot fail run outside the
-** protected call (pushing C functions and light userdata, raw access to
-** existing keys). */
+** the C frames above it.  Only calls that cannot fail run outside a
+** protected call (pushing light C functions, light userdata, numbers and
+** booleans; raw reads of integer keys).  With scalar arguments the Lua
+** function itself is the protected call; otherwise ccallback_run is. */
 static void ccallback_entry(ffi_cif *cif, void *ret, void **args, void *ud) {
   CCbRec *rec = (CCbRec *)ud;
   CTState *S = rec->S;
   lua_State *saved = S->curL;
   lua_State *L = saved ? saved : S->cb->mainL;
-  size_t rsize = ccallback_retsize(S, rec);
+  uint32_t i, n = rec->nargs;
   CCbFrame fr;
   int top, st;
   (void)cif;
-  memset(ret, 0, rsize);               /* the zero value, if nothing else */
+  if (rec->rsize == sizeof(uint64_t)) memset(ret, 0, sizeof(uint64_t));
+  else memset(ret, 0, rec->rsize);     /* the zero value, if nothing else */
   if (S->cb_error) return;             /* an error is pending: run no Lua */
   if (rec->state != CCB_LIVE) { S->cb_error = 3; return; }
-  if (!lua_checkstack(L, 4)) { S->cb_error = 2; return; }
+  if (n > 1000000 || !lua_checkstack(L, (int)n + 6)) { S->cb_error = 2; return; }
   fr.rec = rec;
   fr.ret = ret;
   fr.args = args;
   top = lua_gettop(L);
   lua_pushcfunction(L, ccallback_msgh);
-  lua_pushcfunction(L, ccallback_run);
-  lua_pushlightuserdata(L, &fr);
   rec->active++;
-  st = lua_pcall(L, 1, 0, top + 1);
+  if (rec->fast) {
+    ccallback_pushfunc(L, S, rec);
+    if (rec->implicit && !lua_isfunction(L, -1)) {
+      st = -1;                         /* an implicit one whose function died */
+    } else {
+      for (i = 0; i < n; i++) ccallback_pusharg(L, S, rec, args, i);
+      st = lua_pcall(L, (int)n, 1, top + 1);
+      if (st == LUA_OK && !ccallback_fastret(L, rec, ret)) {
+        lua_pushcfunction(L, ccallback_retp);
+        lua_pushlightuserdata(L, &fr);
+        lua_pushvalue(L, -3);
+        st = lua_pcall(L, 2, 0, top + 1);
+      }
+    }
+  } else {
+    lua_pushcfunction(L, ccallback_run);
+    lua_pushlightuserdata(L, &fr);
+    st = lua_pcall(L, 1, 0, top + 1);
+  }
   rec->active--;
   S->curL = saved;                     /* whatever nested calls left there */
-  if (st != LUA_OK) {
-    memset(ret, 0, rsize);
+  if (st == -1) {
+    S->cb_error = 3;
+  } else if (st != LUA_OK) {
+    if (rec->rsize == sizeof(uint64_t)) memset(ret, 0, sizeof(uint64_t));
+    else memset(ret, 0, rec->rsize);
     /* CCB_K_ERR and its [1] exist, so these raw accesses never allocate */
     cffi_pushtable(L, S, CFFI_T_CALLBACKS);
     lua_rawgeti(L, -1, CCB_K_ERR);
@@ -384,6 +487,7 @@ static void ccallback_weaktable(lua_State *L, const char *mode) {
 }
 
 static CCbState *ccallback_state(lua_State *L, CTState *S) {
+  lua_State *H;
   CCbState *cb;
   int t;
   if (S->cb) return S->cb;
@@ -411,6 +515,10 @@ static CCbState *ccallback_state(lua_State *L, CTState *S) {
   lua_rawseti(L, t, CCB_K_FREE);
   ccallback_newclosure(L, S, ccallback_m_set);
   lua_rawseti(L, t, CCB_K_SET);
+  H = lua_newthread(L);
+  lua_rawseti(L, t, CCB_K_HOLDER);
+  lua_rawgeti(L, t, CCB_K_WEAK);
+  lua_xmove(L, H, 1);                  /* H[CCB_HWEAK]; a new thread has room */
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   cb = (CCbState *)calloc(1, sizeof(CCbState));
   if (cb == NULL) {
@@ -418,6 +526,7 @@ static CCbState *ccallback_state(lua_State *L, CTState *S) {
     return NULL;
   }
   cb->mainL = lua_tothread(L, -1);
+  cb->H = H;
   lua_settop(L, t - 1);
   S->cb = cb;
   return cb;
@@ -480,8 +589,7 @@ void *ccallback_new(lua_State *L, CTState *S, CTypeID ptrid, int idx) {
   lua_rawsetp(L, -2, cd);
   rec = ccallback_alloc(L, S, cb, fid);
   rec->implicit = 0;
-  lua_pushvalue(L, idx);
-  lua_rawseti(L, t, rec->slot);
+  ccallback_hset(L, S, rec, idx);
   lua_pushinteger(L, (lua_Integer)rec->gen);
   lua_rawsetp(L, -2, cd);
   *(void **)cdata_ptr(cd) = rec->code;
@@ -606,9 +714,7 @@ static int ccallback_m_set(lua_State *L) {
   CTState *S = cffi_upstate(L);
   CCbRec *rec = ccallback_check(L, S);
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  cffi_pushtable(L, S, CFFI_T_CALLBACKS);
-  lua_pushvalue(L, 2);
-  lua_rawseti(L, -2, rec->slot);
+  ccallback_hset(L, S, rec, 2);
   return 0;
 }
 

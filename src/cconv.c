@@ -996,6 +996,91 @@ void cconv_tolua(lua_State *L, CTState *S, CTypeID id, void *src, int parent) {
   }
 }
 
+/* The scalar class of a type for the inline fast paths of cffi.h; they
+** follow the rules above (cconv_conv, cconv_tolua) for the values they
+** take, so both agree by construction. */
+int cconv_sclass(CTState *S, CTypeID id, unsigned flags) {
+  const CType *ct = ctype_get(S, id);
+  switch (ct->kind) {
+  case CT_VOID:
+    return CCS_VOID;
+  case CT_BOOL:
+    return ct->size == 1 ? CCS_BOOL : CCS_OTHER;
+  case CT_INT: case CT_ENUM: {
+    int sg;
+    size_t sz = cconv_isize(S, ct, &sg);
+    int u = !sg;
+    switch (sz) {
+    case 1: return CCS_I8 + u;
+    case 2: return CCS_I16 + u;
+    case 4: return CCS_I32 + u;
+    case 8: return CCS_I64 + u;
+    default: return CCS_OTHER;
+    }
+  }
+  case CT_FLOAT:
+    return ct->size == sizeof(float) ? CCS_FLOAT :
+           ct->size == sizeof(double) ? CCS_DOUBLE : CCS_OTHER;
+  case CT_PTR: {
+    const CType *pc = ctype_get(S, ct->child);
+    if ((flags & CCF_ARG) &&
+        (pc->kind == CT_VOID || (pc->kind == CT_INT && pc->size == 1)))
+      return CCS_STR;
+    return CCS_PTR;
+  }
+  default:
+    return CCS_OTHER;
+  }
+}
+
+/* The plain cases of cconv_ct for a cdata to a pointer parameter: its
+** pointer, array or record where the pointees are the same type or the
+** parameter's is void, and no qualifier is dropped (cconv_compat's top
+** level); the rest is left to cconv_conv. */
+int cconv_fastptr(lua_State *L, CTState *S, CTypeID ptrid, CTypeID to,
+                  unsigned quals, int idx, uint64_t *out) {
+  const void *mt;
+  const CData *cd;
+  const CType *ct;
+  unsigned sq;
+  int tovoid;
+  void *p;
+  if (!lua_getmetatable(L, idx)) return 0;
+  mt = lua_topointer(L, -1);
+  lua_settop(L, -2);
+  if (mt != S->cdmt && mt != S->cdmtgc) return 0;
+  cd = (const CData *)lua_touserdata(L, idx);
+  if (cd->id == ptrid) {            /* the very pointer type: its value */
+    memcpy(&p, cdata_ptr(cd), sizeof p);
+    *out = (uint64_t)(uintptr_t)p;
+    return 1;
+  }
+  ct = ctype_get(S, cd->id);
+  tovoid = ctype_get(S, to)->kind == CT_VOID;
+  sq = (cd->flags & CDF_CONST) ? CTF_CONST : 0;
+  switch (ct->kind) {
+  case CT_PTR:
+    if ((ct->flags & CTF_QUALS & ~quals) ||
+        !(ct->child == to || tovoid || ctype_get(S, ct->child)->kind == CT_VOID))
+      return 0;
+    memcpy(&p, cdata_ptr(cd), sizeof p);
+    *out = (uint64_t)(uintptr_t)p;
+    return 1;
+  case CT_ARRAY:                    /* decays to a pointer to its elements */
+    if (((ct->flags & CTF_QUALS) | sq) & ~quals || !(ct->child == to || tovoid))
+      return 0;
+    break;
+  case CT_STRUCT: case CT_UNION:    /* its address */
+    if ((sq & ~quals) || !(cd->id == to || tovoid))
+      return 0;
+    break;
+  default:
+    return 0;
+  }
+  *out = (uint64_t)(uintptr_t)cdata_ptr(cd);
+  return 1;
+}
+
 /* 1: an integer kind (int, bool, enum), *out its value (uint64_t keeps its
 ** bits); 2: a float (complex: real part), *out truncated; 0: neither. */
 int cconv_toint64(CTState *S, CTypeID id, const void *src, int64_t *out) {

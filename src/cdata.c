@@ -24,13 +24,100 @@ typedef char cdata_hdr_check[(sizeof(CData) == 8) ? 1 : -1];
 #define cdata_isref_kind(ct) \
   (ctype_isrecord(ct) || (ct)->kind == CT_ARRAY)
 
+/* What S->cdref holds: registry references with integer keys, so a hot
+** path reaches a table with one lua_rawgeti instead of a light-userdata
+** hash lookup (cffi_pushtable).  The CFFI_T_ tables stay where they are;
+** these are second references to the same objects. */
+enum {
+  CDATA_R_CDMT, CDATA_R_CDMTGC, CDATA_R_TCACHE, CDATA_R_METATYPES,
+  CDATA_R_CTYPES,
+  CDATA_R_TCANCHOR,    /* table: slot k+1 anchors the string of front entry k */
+  CDATA_R_TCFRONT,     /* userdata: the front cache entries (S->tcfront) */
+  CDATA_R_CTSET,       /* userdata: the ctype-object set (S->ctset) */
+  CDATA_R__N
+};
+typedef char cdata_ref_check[(CDATA_R__N <= sizeof(((CTState *)0)->cdref) /
+                              sizeof(int)) ? 1 : -1];
+
+#define cdata_pushref(L, S, r)  lua_rawgeti((L), LUA_REGISTRYINDEX, (S)->cdref[r])
+
+/*
+** Type-string front cache: a direct-mapped table from the address of a
+** Lua string's bytes to its type id, in front of the CFFI_T_TCACHE table.
+** An entry's string is anchored (CDATA_R_TCANCHOR) for as long as the
+** entry holds it, so the address cannot be reused by another string while
+** it is there: equal addresses mean the same Lua string.
+*/
+#define CDATA_TCSIZE  64
+typedef struct CDataTC {
+  const char *s;
+  CTypeID id;
+} CDataTC;
+
+static unsigned cdata_tchash(const char *s) {
+  uintptr_t a = (uintptr_t)s;
+  return (unsigned)((a >> 4) ^ (a >> 10)) & (CDATA_TCSIZE - 1);
+}
+
+/*
+** The ctype-object set: open addressing from a ctype object's address to
+** its id.  ctype objects are never collected (CFFI_T_CTYPES holds them
+** for the state's life), so no other userdata can have one of these
+** addresses: membership identifies a ctype object without its metatable.
+*/
+typedef struct CDataCT {
+  const void *p;
+  CTypeID id;
+} CDataCT;
+
+static unsigned cdata_cthash(const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  return (unsigned)((a >> 3) ^ (a >> 12));
+}
+
+static CTypeID cdata_ctsetget(CTState *S, const void *p) {
+  const CDataCT *set = (const CDataCT *)S->ctset;
+  uint32_t m = S->szctset - 1, i;
+  for (i = cdata_cthash(p) & m; set[i].p != NULL; i = (i + 1) & m)
+    if (set[i].p == p)
+      return set[i].id;
+  return 0;
+}
+
+static void cdata_ctsetput(CTState *S, const void *p, CTypeID id) {
+  CDataCT *set = (CDataCT *)S->ctset;
+  uint32_t m = S->szctset - 1, i;
+  for (i = cdata_cthash(p) & m; set[i].p != NULL; i = (i + 1) & m) {}
+  set[i].p = p;
+  set[i].id = id;
+  S->nctset++;
+}
+
+/* Room for one more entry (may allocate: call before making the object). */
+static void cdata_ctsetgrow(lua_State *L, CTState *S) {
+  CDataCT *old = (CDataCT *)S->ctset, *set;
+  uint32_t osz = S->szctset, sz, i;
+  if (old != NULL && (S->nctset + 1) * 2 <= osz)
+    return;
+  sz = osz ? osz * 2 : 64;
+  set = (CDataCT *)lua_newuserdatauv(L, sz * sizeof(CDataCT), 0);
+  memset(set, 0, sz * sizeof(CDataCT));
+  S->ctset = set;
+  S->szctset = sz;
+  S->nctset = 0;
+  for (i = 0; i < osz; i++)
+    if (old[i].p != NULL)
+      cdata_ctsetput(S, old[i].p, old[i].id);
+  lua_rawseti(L, LUA_REGISTRYINDEX, S->cdref[CDATA_R_CTSET]);   /* old one goes */
+}
+
 
 /* ---------------------------------------------------------------------
 ** Allocation and identity
 ** --------------------------------------------------------------------- */
 
 static void cdata_setmt(lua_State *L, CTState *S, int gc) {
-  cffi_pushtable(L, S, gc ? CFFI_T_CDMTGC : CFFI_T_CDMT);
+  cdata_pushref(L, S, gc ? CDATA_R_CDMTGC : CDATA_R_CDMT);
   lua_setmetatable(L, -2);
 }
 
@@ -42,7 +129,7 @@ int cdata_getmm(lua_State *L, CTState *S, CTypeID id, const char *name) {
   }
   if (!ctype_isrecord(ct) || !(ct->flags & CTF_METATYPE))
     return 0;
-  cffi_pushtable(L, S, CFFI_T_METATYPES);
+  cdata_pushref(L, S, CDATA_R_METATYPES);
   if (lua_rawgeti(L, -1, (lua_Integer)id) != LUA_TTABLE) {
     lua_pop(L, 2);
     return 0;
@@ -67,9 +154,13 @@ static int cdata_hasgc(lua_State *L, CTState *S, CTypeID id) {
   return 1;
 }
 
-CData *cdata_new(lua_State *L, CTState *S, CTypeID id, size_t size) {
+/* A cdata whose type needs more than 8-byte alignment. */
+static CData *cdata_newaligned(lua_State *L, CTState *S, CTypeID id,
+                               size_t size) {
   const CType *ct = ctype_get(S, id);
   size_t align = ct->align > 8 ? ct->align : 0, extra, off = CDATA_HDR;
+  int meta = (ct->flags & CTF_METATYPE) != 0;   /* ct may move: a finalizer
+                                                   can run in the allocation */
   char *ud;
   CData *cd;
   if (align > CDATA_MAXALIGN) align = CDATA_MAXALIGN;
@@ -86,8 +177,38 @@ CData *cdata_new(lua_State *L, CTState *S, CTypeID id, size_t size) {
   cd->flags = 0;
   cd->off = (uint8_t)off;
   cd->pad_ = (uint8_t)(extra - (off - CDATA_HDR));   /* trailing slack */
-  memset(ud + off, 0, size);
-  cdata_setmt(L, S, (ct->flags & CTF_METATYPE) && cdata_hasgc(L, S, id));
+  switch (size) {              /* the common small sizes: inline stores */
+  case 4: memset(ud + off, 0, 4); break;
+  case 8: memset(ud + off, 0, 8); break;
+  case 16: memset(ud + off, 0, 16); break;
+  default: memset(ud + off, 0, size); break;
+  }
+  cdata_setmt(L, S, meta && cdata_hasgc(L, S, id));
+  return cd;
+}
+
+CData *cdata_new(lua_State *L, CTState *S, CTypeID id, size_t size) {
+  const CType *ct = ctype_get(S, id);
+  int meta = (ct->flags & CTF_METATYPE) != 0;   /* ct is not read after the
+                                                   allocation (a finalizer
+                                                   may run in it) */
+  CData *cd;
+  if (ct->align > 8)
+    return cdata_newaligned(L, S, id, size);
+  if (size > (size_t)-1 / 2 - CDATA_HDR)
+    luaL_error(L, "not enough memory");
+  cd = (CData *)lua_newuserdatauv(L, CDATA_HDR + size, 0);
+  cd->id = id;
+  cd->flags = 0;
+  cd->off = (uint8_t)CDATA_HDR;
+  cd->pad_ = 0;
+  switch (size) {              /* the common small sizes: inline stores */
+  case 4: memset(cd + 1, 0, 4); break;
+  case 8: memset(cd + 1, 0, 8); break;
+  case 16: memset(cd + 1, 0, 16); break;
+  default: memset(cd + 1, 0, size); break;
+  }
+  cdata_setmt(L, S, meta && cdata_hasgc(L, S, id));
   return cd;
 }
 
@@ -119,28 +240,37 @@ void cdata_pushptr(lua_State *L, CTState *S, CTypeID id, void *p) {
   cdata_setmt(L, S, 0);
 }
 
+/* cdata_test of the full userdata at idx. */
+CDATA_INLINE CData *cdata_testud(lua_State *L, CTState *S, int idx) {
+  const void *mt;
+  if (!lua_getmetatable(L, idx))
+    return NULL;
+  mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return (mt == S->cdmt || mt == S->cdmtgc) ? (CData *)lua_touserdata(L, idx) : NULL;
+}
+
+/* cdata_test of the function at idx: a library function's cdata. */
+static __attribute__((noinline)) CData *cdata_testfunc(lua_State *L, CTState *S,
+                                                       int idx) {
+  CData *cd = NULL;
+  if (!lua_iscfunction(L, idx))
+    return NULL;
+  idx = lua_absindex(L, idx);
+  cffi_pushtable(L, S, CFFI_T_FUNCS);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, -2) == LUA_TUSERDATA)
+    cd = (CData *)lua_touserdata(L, -1);   /* kept alive by the closure */
+  lua_pop(L, 2);
+  return cd;
+}
+
 CData *cdata_test(lua_State *L, CTState *S, int idx) {
   switch (lua_type(L, idx)) {
-  case LUA_TUSERDATA: {
-    const void *mt;
-    if (!lua_getmetatable(L, idx))
-      return NULL;
-    mt = lua_topointer(L, -1);
-    lua_pop(L, 1);
-    return (mt == S->cdmt || mt == S->cdmtgc) ? (CData *)lua_touserdata(L, idx) : NULL;
-  }
-  case LUA_TFUNCTION: {            /* a library function: its function cdata */
-    CData *cd = NULL;
-    if (!lua_iscfunction(L, idx))
-      return NULL;
-    idx = lua_absindex(L, idx);
-    cffi_pushtable(L, S, CFFI_T_FUNCS);
-    lua_pushvalue(L, idx);
-    if (lua_rawget(L, -2) == LUA_TUSERDATA)
-      cd = (CData *)lua_touserdata(L, -1);   /* kept alive by the closure */
-    lua_pop(L, 2);
-    return cd;
-  }
+  case LUA_TUSERDATA:
+    return cdata_testud(L, S, idx);
+  case LUA_TFUNCTION:
+    return cdata_testfunc(L, S, idx);
   default:
     return NULL;
   }
@@ -214,27 +344,26 @@ static int64_t cdata_arraylen(lua_State *L, CTState *S, CData *cd, int idx) {
 ** ctype objects
 ** --------------------------------------------------------------------- */
 
+/* The id of the ctype object at idx, 0 when it is not one. */
 static CTypeID cdata_testctype(lua_State *L, CTState *S, int idx) {
-  CTypeID id = 0;
-  if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
-    if (lua_topointer(L, -1) == S->ctmt)
-      id = *(CTypeID *)lua_touserdata(L, idx);
-    lua_pop(L, 1);
-  }
-  return id;
+  if (lua_type(L, idx) != LUA_TUSERDATA)
+    return 0;
+  return cdata_ctsetget(S, lua_touserdata(L, idx));
 }
 
 void cdata_pushctype(lua_State *L, CTState *S, CTypeID id) {
-  cffi_pushtable(L, S, CFFI_T_CTYPES);
+  cdata_pushref(L, S, CDATA_R_CTYPES);
   if (lua_rawgeti(L, -1, (lua_Integer)id) == LUA_TNIL) {
     CTypeID *p;
     lua_pop(L, 1);
+    cdata_ctsetgrow(L, S);
     p = (CTypeID *)lua_newuserdatauv(L, sizeof(CTypeID), 0);
     *p = id;
     cffi_pushtable(L, S, CFFI_T_CTMT);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, (lua_Integer)id);
+    cdata_ctsetput(S, p, id);      /* anchored now: its address is its own */
   }
   lua_remove(L, -2);
 }
@@ -283,25 +412,42 @@ int cdata_params(lua_State *L, CTState *S, int first, int last, CPParam *out,
   return n;
 }
 
-/* A type string: cached unless it has `$` or defines a new record. */
-static CTypeID cdata_parsetype(lua_State *L, CTState *S, int idx, int *nused) {
-  size_t len;
-  const char *s = lua_tolstring(L, idx, &len);
-  int hasparam = memchr(s, '$', len) != NULL;
-  int cache = !hasparam && memchr(s, '{', len) == NULL;
+/* Put the string at idx (bytes s) and its id in the front cache. */
+static void cdata_tcfill(lua_State *L, CTState *S, int idx, const char *s,
+                         CTypeID id) {
+  unsigned k = cdata_tchash(s);
+  CDataTC *e = &((CDataTC *)S->tcfront)[k];
+  cdata_pushref(L, S, CDATA_R_TCANCHOR);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, (lua_Integer)k + 1);    /* the old string is let go */
+  lua_pop(L, 1);
+  e->s = s;
+  e->id = id;
+}
+
+/* A type string (bytes s, len) missing from the front cache: cached
+** unless it has `$` or defines a new record.  Only cacheable strings ever
+** enter either cache, so looking first is safe.  Out of line: its frame
+** is large. */
+static __attribute__((noinline)) CTypeID
+cdata_parsetype(lua_State *L, CTState *S, int idx, const char *s, size_t len,
+                int *nused) {
+  int hasparam, cache;
   CPParam params[CDATA_MAXPARAMS];
   CPError err;
   CTypeID id = 0;
   int np = 0;
-  if (cache) {
-    cffi_pushtable(L, S, CFFI_T_TCACHE);
-    lua_pushvalue(L, idx);
-    if (lua_rawget(L, -2) == LUA_TNUMBER)
-      id = (CTypeID)lua_tointeger(L, -1);
-    lua_pop(L, 2);
-    if (id != 0)
-      return id;
+  cdata_pushref(L, S, CDATA_R_TCACHE);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, -2) == LUA_TNUMBER)
+    id = (CTypeID)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  if (id != 0) {
+    cdata_tcfill(L, S, idx, s, id);
+    return id;
   }
+  hasparam = memchr(s, '$', len) != NULL;
+  cache = !hasparam && memchr(s, '{', len) == NULL;
   if (hasparam && nused != NULL) {
     int avail = lua_gettop(L) - idx, want = 0;
     size_t i;
@@ -315,11 +461,12 @@ static CTypeID cdata_parsetype(lua_State *L, CTState *S, int idx, int *nused) {
   if (cparse_type(S, s, len, params, np, &id, &err) != 0)
     luaL_error(L, "invalid C type '%s': %s", s, err.msg);
   if (cache) {
-    cffi_pushtable(L, S, CFFI_T_TCACHE);
+    cdata_pushref(L, S, CDATA_R_TCACHE);
     lua_pushvalue(L, idx);
     lua_pushinteger(L, (lua_Integer)id);
     lua_rawset(L, -3);
     lua_pop(L, 1);
+    cdata_tcfill(L, S, idx, s, id);
   }
   return id;
 }
@@ -342,12 +489,32 @@ static int cdata_typeerror(lua_State *L, int narg, const char *fname,
 
 static CTypeID cdata_checkctypen(lua_State *L, CTState *S, int idx, int *nused,
                                  const char *fname) {
-  CTypeID id;
-  idx = lua_absindex(L, idx);
+  CTypeID id = 0;
+  CData *cd;
+  if (idx < 0 && idx > LUA_REGISTRYINDEX)
+    idx = lua_absindex(L, idx);
   if (nused != NULL) *nused = 0;
-  if (lua_type(L, idx) == LUA_TSTRING)
-    return cdata_parsetype(L, S, idx, nused);
-  id = cdata_typeof(L, S, idx);
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    const CDataTC *e = &((const CDataTC *)S->tcfront)[cdata_tchash(s)];
+    if (e->s == s)
+      return e->id;
+    return cdata_parsetype(L, S, idx, s, len, nused);
+  }
+  case LUA_TUSERDATA:              /* a ctype object, else a cdata */
+    id = cdata_ctsetget(S, lua_touserdata(L, idx));
+    if (id == 0 && (cd = cdata_testud(L, S, idx)) != NULL)
+      id = cd->id;
+    break;
+  case LUA_TFUNCTION:              /* a library function */
+    if ((cd = cdata_testfunc(L, S, idx)) != NULL)
+      id = cd->id;
+    break;
+  default:
+    break;
+  }
   if (id == 0)
     cdata_typeerror(L, idx, fname, "C type");
   return id;
@@ -410,13 +577,80 @@ static void cdata_bounds(lua_State *L, CTState *S, CTypeID id, int64_t i, int64_
   }
 }
 
+/* The store of an integer of `size` bytes (1, 2, 4, 8), truncating as
+** cconv does; 0 for other sizes. */
+CDATA_INLINE int cdata_putint(void *dst, size_t size, uint64_t v) {
+  switch (size) {
+  case 1: { uint8_t x = (uint8_t)v; memcpy(dst, &x, 1); return 1; }
+  case 2: { uint16_t x = (uint16_t)v; memcpy(dst, &x, 2); return 1; }
+  case 4: { uint32_t x = (uint32_t)v; memcpy(dst, &x, 4); return 1; }
+  case 8: memcpy(dst, &v, 8); return 1;
+  default: return 0;
+  }
+}
+
+/*
+** Reads and writes of plain integers (CT_INT, 1..8 bytes) and of float /
+** double, inline on the indexing paths.  Both give exactly what cconv
+** gives for these types (cconv_tolua; cconv_tocdata with a Lua integer
+** for an integer, any Lua number for a double); they answer 0 for
+** everything else, which then goes through cconv.
+*/
+CDATA_INLINE int cdata_pushnum(lua_State *L, const CType *t, const void *p) {
+  if (t->kind == CT_INT) {
+    int u = (t->flags & CTF_UNSIGNED) != 0;
+    switch (t->size) {
+    case 1: { uint8_t x; memcpy(&x, p, 1);
+      lua_pushinteger(L, u ? (lua_Integer)x : (lua_Integer)(int8_t)x); return 1; }
+    case 2: { uint16_t x; memcpy(&x, p, 2);
+      lua_pushinteger(L, u ? (lua_Integer)x : (lua_Integer)(int16_t)x); return 1; }
+    case 4: { uint32_t x; memcpy(&x, p, 4);
+      lua_pushinteger(L, u ? (lua_Integer)x : (lua_Integer)(int32_t)x); return 1; }
+    case 8: { uint64_t x; memcpy(&x, p, 8);
+      lua_pushinteger(L, (lua_Integer)x); return 1; }
+    default: return 0;
+    }
+  }
+  if (t->kind == CT_FLOAT) {
+    if (t->size == sizeof(double)) {
+      double d;
+      memcpy(&d, p, sizeof d);
+      lua_pushnumber(L, (lua_Number)d);
+      return 1;
+    }
+    if (t->size == sizeof(float)) {
+      float f;
+      memcpy(&f, p, sizeof f);
+      lua_pushnumber(L, (lua_Number)f);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The value at slot idx into the integer or double at p (see above). */
+CDATA_INLINE int cdata_setnum(lua_State *L, const CType *t, void *p, int idx) {
+  if (t->kind == CT_INT) {
+    if (!lua_isinteger(L, idx))    /* floats, strings...: cconv */
+      return 0;
+    return cdata_putint(p, t->size, (uint64_t)lua_tointeger(L, idx));
+  }
+  if (t->kind == CT_FLOAT && t->size == sizeof(double) &&
+      lua_type(L, idx) == LUA_TNUMBER) {
+    double d = (double)lua_tonumber(L, idx);
+    memcpy(p, &d, sizeof d);
+    return 1;
+  }
+  return 0;
+}
+
 /* Push the element of type eid at addr: aggregates as references. */
 static void cdata_pushelem(lua_State *L, CTState *S, CTypeID eid, char *addr,
                            int parent, unsigned cflags) {
   const CType *et = ctype_get(S, eid);
   if (cdata_isref_kind(et))
     cdata_newref(L, S, eid, addr, parent, cflags & CDF_CONST);
-  else
+  else if (!cdata_pushnum(L, et, addr))
     cconv_tolua(L, S, eid, addr, parent);
 }
 
@@ -460,7 +694,7 @@ static void cdata_getfield(lua_State *L, CTState *S, CTypeID rec, char *base,
          (ft->count == 1 && cdata_islast(S, rec, f))))
       fl |= CDF_NOBOUNDS;           /* the old flexible-array idioms */
     cdata_newref(L, S, f->type, base + f->offset, parent, fl);
-  } else {
+  } else if (!cdata_pushnum(L, ft, base + f->offset)) {
     cconv_tolua(L, S, f->type, base + f->offset, parent);
   }
 }
@@ -482,7 +716,7 @@ static void cdata_setfield(lua_State *L, CTState *S, char *base,
     cconv_tocdata(L, S, f->type, &tmp, 3, 0);
     cconv_toint64(S, f->type, &tmp, &v);
     cconv_setbits(base, f, v);
-  } else {
+  } else if (!cdata_setnum(L, ft, base + f->offset, 3)) {
     cconv_tocdata(L, S, f->type, base + f->offset, 3, 0);
   }
 }
@@ -505,9 +739,28 @@ static int cdata_field(lua_State *L, CTState *S, CTypeID rec, char *base,
   return 1;
 }
 
-/* Metatype __index / __newindex after the C-level lookup failed. */
+/*
+** Metatype __index / __newindex after the C-level lookup failed.  Runs in
+** the __index / __newindex closures, whose upvalue 2 is the METATYPES
+** table and upvalue 3 the key ("__index" / "__newindex"): a miss costs two
+** raw gets.  The metatable is read each time (it is the user's table).
+** What it leaves under its results on the stack does not matter: the
+** metamethod returns its results from the top.
+*/
+#define CDATA_UV_METATYPES  lua_upvalueindex(2)
+#define CDATA_UV_KEY        lua_upvalueindex(3)
+
 static int cdata_metaindex(lua_State *L, CTState *S, CTypeID id, int nargs) {
-  if (!cdata_getmm(L, S, id, nargs == 2 ? "__index" : "__newindex"))
+  const CType *ct = ctype_get(S, id);
+  if (ct->kind == CT_PTR) {
+    id = ct->child;
+    ct = ctype_get(S, id);
+  }
+  if (!ctype_isrecord(ct) || !(ct->flags & CTF_METATYPE) ||
+      lua_rawgeti(L, CDATA_UV_METATYPES, (lua_Integer)id) != LUA_TTABLE)
+    return -1;
+  lua_pushvalue(L, CDATA_UV_KEY);
+  if (lua_rawget(L, -2) == LUA_TNIL)
     return -1;
   if (lua_isfunction(L, -1)) {
     int i;
@@ -555,9 +808,10 @@ CDATA_INLINE int cdata_elem(lua_State *L, CTState *S, CData *cd, int64_t i,
     cdata_bounds(L, S, cd->id, i, n);
   }
   p = carith_offset(p, i, et->size);
-  if (wr)
-    cconv_tocdata(L, S, ct->child, p, 3, 0);
-  else
+  if (wr) {
+    if (!cdata_setnum(L, et, p, 3))
+      cconv_tocdata(L, S, ct->child, p, 3, 0);
+  } else
     cdata_pushelem(L, S, ct->child, p, ct->kind == CT_PTR ? 0 : 1,
                    isconst ? CDF_CONST : 0);
   return !wr;
@@ -780,6 +1034,8 @@ static int cdata_mm_gc(lua_State *L) {
 ** ctype objects' metamethods
 ** --------------------------------------------------------------------- */
 
+static int cdata_newof(lua_State *L, CTState *S, CTypeID id);
+
 static CTypeID cdata_ctself(lua_State *L) {
   CTypeID *p = (CTypeID *)lua_touserdata(L, 1);
   if (p == NULL)
@@ -797,12 +1053,14 @@ static int cdata_ctmm_tostring(lua_State *L) {
 static int cdata_ctmm_call(lua_State *L) {
   CTState *S = cffi_upstate(L);
   CTypeID id = cdata_ctself(L);
-  if (ctype_isrecord(ctype_get(S, id)) && cdata_getmm(L, S, id, "__new")) {
+  const CType *ct = ctype_get(S, id);
+  if (ctype_isrecord(ct) && (ct->flags & CTF_METATYPE) &&
+      cdata_getmm(L, S, id, "__new")) {
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
     return lua_gettop(L);
   }
-  return cdata_ffi_new(L, S);
+  return cdata_newof(L, S, id);    /* slot 1 is this ctype: no need to check it */
 }
 
 /* ct.NAME: static const members and enum constants, then the metatype's
@@ -857,8 +1115,8 @@ static int cdata_errsize(lua_State *L) {
   return luaL_error(L, "size of C type is unknown or too large");
 }
 
-int cdata_ffi_new(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "new");
+/* ffi.new of type id (named by slot 1) with the arguments after slot 1. */
+static int cdata_newof(lua_State *L, CTState *S, CTypeID id) {
   const CType *ct = ctype_get(S, id);
   int top = lua_gettop(L), first = 2, n;
   size_t size = ct->size;
@@ -880,15 +1138,71 @@ int cdata_ffi_new(lua_State *L, CTState *S) {
     return 1;
   }
   cd = cdata_new(L, S, id, size);
-  cconv_init(L, S, id, cdata_payload(cd), size, first, n);
+  if (n > 0)                       /* else zero-filled is all */
+    cconv_init(L, S, id, cdata_payload(cd), size, first, n);
   return 1;
+}
+
+int cdata_ffi_new(lua_State *L, CTState *S) {
+  return cdata_newof(L, S, cdata_checkctypen(L, S, 1, NULL, "new"));
+}
+
+/* ffi.cast of the commonest values, with exactly cconv's result: a Lua
+** integer to an integer or pointer type, a pointer cdata to a pointer
+** type (a cast takes any pointer).  Pushes the result and returns 1, or
+** returns 0 with nothing pushed. */
+static int cdata_fastcast(lua_State *L, CTState *S, CTypeID id, int t) {
+  const CType *ct = ctype_get(S, id);
+  size_t size = ct->size;
+  int isptr = ct->kind == CT_PTR;  /* ct is not read after an allocation */
+  CData *nd;
+  void *p;
+  if (t == LUA_TNUMBER) {
+    int isint;
+    lua_Integer i;
+    if (!(isptr || (ct->kind == CT_INT && size <= 8 && (size & (size - 1)) == 0)))
+      return 0;
+    i = lua_tointegerx(L, 2, &isint);
+    if (!isint)
+      return 0;                    /* floats: cconv's rounding rules */
+    nd = cdata_new(L, S, id, size);
+    p = cdata_payload(nd);
+    if (isptr) {
+      void *v = (void *)(uintptr_t)i;
+      memcpy(p, &v, sizeof v);
+    } else {
+      cdata_putint(p, size, (uint64_t)i);
+    }
+    return 1;
+  }
+  if (t == LUA_TUSERDATA && isptr) {
+    CData *cd = cdata_testud(L, S, 2);
+    void *v;
+    if (cd == NULL || ctype_get(S, cd->id)->kind != CT_PTR)
+      return 0;
+    if (cd->id == id && !(cd->flags & CDF_REF)) {
+      lua_settop(L, 2);            /* already of that type: itself */
+      return 1;
+    }
+    memcpy(&v, cdata_ptr(cd), sizeof v);
+    nd = cdata_new(L, S, id, sizeof v);   /* cd stays alive on slot 2 */
+    p = cdata_payload(nd);
+    memcpy(p, &v, sizeof v);
+    return 1;
+  }
+  return 0;
 }
 
 int cdata_ffi_cast(lua_State *L, CTState *S) {
   CTypeID id = cdata_checkctypen(L, S, 1, NULL, "cast");
-  const CType *ct = ctype_get(S, id);
+  const CType *ct;
   CData *cd;
-  luaL_checkany(L, 2);
+  int t = lua_type(L, 2);
+  if (t == LUA_TNONE)
+    luaL_checkany(L, 2);
+  if ((t == LUA_TNUMBER || t == LUA_TUSERDATA) && cdata_fastcast(L, S, id, t))
+    return 1;
+  ct = ctype_get(S, id);
   if (ctype_isfuncptr(S, id) && cdata_isfuncarg(L, S, 2)) {
     ccallback_new(L, S, id, 2);
     return 1;
@@ -1079,10 +1393,37 @@ static void cdata_checkfit(lua_State *L, size_t len, size_t max, const char *wha
                (lua_Integer)len, (lua_Integer)max, what);
 }
 
+/* The address and extent (as cdata_extent) of an array or pointer cdata
+** for ffi.string: what cconv gives converting it to `const void *`, without
+** a second cdata_test.  0 for other cdata and volatile elements (cconv
+** refuses to drop that qualifier). */
+static int cdata_strsrc(lua_State *L, CTState *S, CData *cd, const char **p,
+                        size_t *max) {
+  const CType *ct = ctype_get(S, cd->id);
+  if (ct->flags & CTF_VOLATILE)
+    return 0;
+  if (ct->kind == CT_PTR) {
+    memcpy(p, cdata_ptr(cd), sizeof *p);
+    *max = (size_t)-1;
+    return 1;
+  }
+  if (ct->kind == CT_ARRAY) {
+    int64_t n = cdata_arraylen(L, S, cd, 1);
+    *p = (const char *)cdata_ptr(cd);
+    *max = n < 0 ? (size_t)-1 : (size_t)n * ctype_get(S, ct->child)->size;
+    return 1;
+  }
+  return 0;
+}
+
 int cdata_ffi_string(lua_State *L, CTState *S) {
   const char *p = NULL;
-  size_t len, max = cdata_extent(L, S, 1);
-  cconv_tocdata(L, S, CTID_CVOIDP, (void *)&p, 1, CCF_NARG(1));
+  size_t len, max;
+  CData *cd = lua_type(L, 1) == LUA_TUSERDATA ? cdata_testud(L, S, 1) : NULL;
+  if (cd == NULL || !cdata_strsrc(L, S, cd, &p, &max)) {
+    max = cdata_extent(L, S, 1);
+    cconv_tocdata(L, S, CTID_CVOIDP, (void *)&p, 1, CCF_NARG(1));
+  }
   if (lua_isnoneornil(L, 2)) {
     if (p == NULL)
       return cdata_errnull(L);
@@ -1224,6 +1565,15 @@ static const void *cdata_fillmt(lua_State *L, CTState *S, int k, int stateidx,
   cffi_pushtable(L, S, k);
   lua_pushvalue(L, stateidx);
   luaL_setfuncs(L, funcs, 1);
+  for (; funcs->name != NULL; funcs++)    /* see cdata_metaindex */
+    if (strcmp(funcs->name, "__index") == 0 ||
+        strcmp(funcs->name, "__newindex") == 0) {
+      lua_pushvalue(L, stateidx);
+      cffi_pushtable(L, S, CFFI_T_METATYPES);
+      lua_pushstring(L, funcs->name);
+      lua_pushcclosure(L, funcs->func, 3);
+      lua_setfield(L, -2, funcs->name);
+    }
   if (flags & CDATA_MTOPS)
     carith_open(L, stateidx);
   if (flags & CDATA_MTGC) {
@@ -1240,6 +1590,11 @@ static const void *cdata_fillmt(lua_State *L, CTState *S, int k, int stateidx,
   return p;
 }
 
+/* A registry reference to the value on top (popped). */
+static void cdata_ref(lua_State *L, CTState *S, int r) {
+  S->cdref[r] = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 int cdata_open(lua_State *L, CTState *S, int stateidx) {
   stateidx = lua_absindex(L, stateidx);
   S->cdmt = cdata_fillmt(L, S, CFFI_T_CDMT, stateidx, cdata_meta, "cdata",
@@ -1247,5 +1602,25 @@ int cdata_open(lua_State *L, CTState *S, int stateidx) {
   S->cdmtgc = cdata_fillmt(L, S, CFFI_T_CDMTGC, stateidx, cdata_meta, "cdata",
                            CDATA_MTOPS | CDATA_MTGC);
   S->ctmt = cdata_fillmt(L, S, CFFI_T_CTMT, stateidx, cdata_ctmeta, "ctype", 0);
+  cffi_pushtable(L, S, CFFI_T_CDMT);
+  cdata_ref(L, S, CDATA_R_CDMT);
+  cffi_pushtable(L, S, CFFI_T_CDMTGC);
+  cdata_ref(L, S, CDATA_R_CDMTGC);
+  cffi_pushtable(L, S, CFFI_T_TCACHE);
+  cdata_ref(L, S, CDATA_R_TCACHE);
+  cffi_pushtable(L, S, CFFI_T_METATYPES);
+  cdata_ref(L, S, CDATA_R_METATYPES);
+  cffi_pushtable(L, S, CFFI_T_CTYPES);
+  cdata_ref(L, S, CDATA_R_CTYPES);
+  lua_createtable(L, CDATA_TCSIZE, 0);
+  cdata_ref(L, S, CDATA_R_TCANCHOR);
+  S->tcfront = lua_newuserdatauv(L, CDATA_TCSIZE * sizeof(CDataTC), 0);
+  memset(S->tcfront, 0, CDATA_TCSIZE * sizeof(CDataTC));
+  cdata_ref(L, S, CDATA_R_TCFRONT);
+  lua_pushboolean(L, 0);           /* a slot for the set; cdata_ctsetgrow fills it */
+  cdata_ref(L, S, CDATA_R_CTSET);
+  S->ctset = NULL;
+  S->szctset = S->nctset = 0;
+  cdata_ctsetgrow(L, S);
   return 0;
 }

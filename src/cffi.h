@@ -140,6 +140,11 @@ typedef struct CTState {
   const void *cdmt;    /* lua_topointer of the cdata metatable */
   const void *cdmtgc;  /* ... of the one with __gc */
   const void *ctmt;    /* ... of the ctype-object metatable */
+  int cdref[12];       /* registry refs (integer keys: one cheap lua_rawgeti)
+                          of the tables cdata.c's hot paths use */
+  void *tcfront;       /* type-string front cache (cdata.c; Lua-owned) */
+  void *ctset;         /* set of ctype-object addresses (cdata.c; Lua-owned) */
+  uint32_t nctset, szctset;
   /* ccall.c */
   struct CCallState *call;
   lua_State *curL;     /* thread of the C call in progress (callbacks run on it) */
@@ -410,6 +415,143 @@ const char *cconv_typename(lua_State *L, CTState *S, int idx, char *buf, size_t 
 int cconv_error(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags);
 int cconv_argerror(lua_State *L, CTState *S, CTypeID to, int idx, unsigned flags,
                    const char *fname);     /* naming fname, as cconv_toarg */
+
+/*
+** Scalar fast paths for calls and callbacks (ccall.c, ccallback.c).  A
+** scalar class says how a value of a type moves; the inline helpers below
+** apply cconv's own rules (cconv_conv, cconv_tolua: keep them in step) to
+** the common values only and answer "not handled" for everything else,
+** which then goes through cconv_toarg / cconv_tocdata / cconv_tolua.
+** A register image holds the value in its low bytes: integers extended to
+** 64 bits by their signedness, bool 0/1, a float's bits in the low half,
+** a double's bits, a pointer.  None of them allocates or raises.
+*/
+enum {
+  CCS_I8, CCS_U8, CCS_I16, CCS_U16, CCS_I32, CCS_U32, CCS_I64, CCS_U64,
+  CCS_BOOL, CCS_FLOAT, CCS_DOUBLE,
+  CCS_PTR,     /* any pointer: nil is NULL, NULL is nil */
+  CCS_STR,     /* char/void pointer as a call argument: Lua strings too */
+  CCS_VOID,    /* results only */
+  CCS_OTHER    /* no fast rule: cconv decides */
+};
+/* The class of type id (enums: their integer; flags CCF_ARG: CCS_STR for
+** pointers to char-sized integers or void). */
+int cconv_sclass(CTState *S, CTypeID id, unsigned flags);
+
+#if defined(__GNUC__)
+#define CCONV_INLINE static inline __attribute__((always_inline))
+#else
+#define CCONV_INLINE static inline
+#endif
+
+/* Integer classes: truncate to the width, extend by the signedness. */
+#define cconv_extend(cls, u) \
+  (((cls) & 1) ? ((uint64_t)(u) << (64 - (8u << ((cls) >> 1)))) >> (64 - (8u << ((cls) >> 1))) \
+   : (uint64_t)((int64_t)((uint64_t)(u) << (64 - (8u << ((cls) >> 1)))) >> (64 - (8u << ((cls) >> 1)))))
+
+/* Lua value at idx -> register image of class cls.  1 when done, 0 when
+** cconv must convert (or refuse) it.  Callers pass a constant class where
+** they can: the code folds to that case. */
+CCONV_INLINE int cconv_fastint(lua_State *L, int cls, int idx, uint64_t *out) {
+  if (!lua_isinteger(L, idx)) return 0;
+  *out = cconv_extend(cls, lua_tointeger(L, idx));
+  return 1;
+}
+
+CCONV_INLINE int cconv_fastreg(lua_State *L, int cls, int idx, uint64_t *out) {
+  if (cls <= CCS_U64) return cconv_fastint(L, cls, idx, out);
+  switch (cls) {
+  case CCS_DOUBLE:
+    if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+    { union { double d; uint64_t u; } v; v.d = (double)lua_tonumber(L, idx); *out = v.u; }
+    return 1;
+  case CCS_FLOAT:
+    if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+    { union { float f; uint32_t u; } v; v.f = (float)lua_tonumber(L, idx); *out = v.u; }
+    return 1;
+  case CCS_BOOL:
+    if (!lua_isboolean(L, idx)) return 0;
+    *out = (uint64_t)lua_toboolean(L, idx);
+    return 1;
+  case CCS_STR:
+    if (lua_type(L, idx) == LUA_TSTRING) {
+      *out = (uint64_t)(uintptr_t)lua_tostring(L, idx);
+      return 1;
+    }
+    /* fall through */
+  case CCS_PTR:
+    if (!lua_isnil(L, idx)) return 0;
+    *out = 0;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Register image -> Lua value: pushes it and returns 1 (0 for CCS_VOID,
+** nothing pushed), or returns -1 when cconv_tolua must make it (non-NULL
+** pointers become cdata). */
+CCONV_INLINE int cconv_pushreg(lua_State *L, int cls, uint64_t u) {
+  if (cls <= CCS_U64) {
+    lua_pushinteger(L, (lua_Integer)cconv_extend(cls, u));
+    return 1;
+  }
+  switch (cls) {
+  case CCS_DOUBLE:
+    { union { double d; uint64_t u; } v; v.u = u; lua_pushnumber(L, (lua_Number)v.d); }
+    return 1;
+  case CCS_FLOAT:
+    { union { float f; uint32_t u; } v; v.u = (uint32_t)u; lua_pushnumber(L, (lua_Number)v.f); }
+    return 1;
+  case CCS_BOOL:
+    lua_pushboolean(L, (uint8_t)u != 0);
+    return 1;
+  case CCS_PTR: case CCS_STR:
+    if (u != 0) return -1;
+    lua_pushnil(L);
+    return 1;
+  case CCS_VOID:
+    return 0;
+  default:
+    return -1;
+  }
+}
+
+/* The register image of a C value of class cls in memory (aligned). */
+CCONV_INLINE uint64_t cconv_loadreg(int cls, const void *src) {
+  switch (cls) {
+  case CCS_I8: case CCS_U8: case CCS_BOOL: return *(const uint8_t *)src;
+  case CCS_I16: case CCS_U16: return *(const uint16_t *)src;
+  case CCS_I32: case CCS_U32: case CCS_FLOAT: return *(const uint32_t *)src;
+  case CCS_VOID: case CCS_OTHER: return 0;
+  default: return *(const uint64_t *)src;
+  }
+}
+
+/* A cdata passed where pointer type ptrid (pointing to `to`, qualifiers
+** quals) is expected, when the answer is plain: the same pointer type
+** (its value), or a record / array of `to` passed by address.  *out gets
+** the address; 0 when cconv must decide.  The value at idx is a userdata. */
+int cconv_fastptr(lua_State *L, CTState *S, CTypeID ptrid, CTypeID to,
+                  unsigned quals, int idx, uint64_t *out);
+
+/* A pointer argument of class cls (CCS_PTR, CCS_STR; anything else: a
+** reference, which takes cdata only): nil is NULL, a string passes its
+** bytes to a char/void pointer (1); a userdata answers -1: the caller
+** tries cconv_fastptr; 0: cconv decides. */
+CCONV_INLINE int cconv_fastptrarg(lua_State *L, int cls, int idx, uint64_t *out) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TSTRING && cls == CCS_STR) {
+    *out = (uint64_t)(uintptr_t)lua_tostring(L, idx);
+    return 1;
+  }
+  if (t == LUA_TUSERDATA) return -1;
+  if (t == LUA_TNIL && (cls == CCS_STR || cls == CCS_PTR)) {
+    *out = 0;
+    return 1;
+  }
+  return 0;
+}
 
 /* ======================================================================
 ** Calls (ccall.c).

@@ -87,9 +87,17 @@ static uint32_t ctype_hashstr(const char *s, size_t len) {
   return h;
 }
 
-/* z (NUL-terminated) equals s[0..len)?  Never reads past either. */
+/* z (NUL-terminated) equals s[0..len) (which may hold NULs)?  Never reads
+** past either.  Byte by byte: names are short and most mismatches show at
+** the first byte. */
 static int ctype_streq(const char *z, const char *s, size_t len) {
-  return z != NULL && strnlen(z, len + 1) == len && memcmp(z, s, len) == 0;
+  size_t i;
+  if (z == NULL)
+    return 0;
+  for (i = 0; i < len; i++)
+    if (z[i] != s[i] || z[i] == '\0')
+      return 0;
+  return z[len] == '\0';
 }
 
 static char *ctype_alloc(struct CTArena *A, size_t n) {
@@ -563,13 +571,18 @@ static int ctype_place(CTState *S, CTLayout *L, CField *f, int last) {
   return 0;
 }
 
-/* Find name in fields [first, first+n), through transparent members;
-** offsets relative to the start of their record. */
 static int ctype_findin(CTState *S, uint32_t first, uint32_t n,
-                        const char *name, size_t len, CField *out, int depth) {
-  uint32_t i;
-  for (i = 0; i < n; i++) {
-    const CField *f = &S->fields[first + i];
+                        const char *name, size_t len, CField *out, int depth);
+
+/* Find name in fields [first, first+n), through transparent members;
+** offsets relative to the start of their record.  Inline, so that the
+** common lookup (a plain member at the top level) makes no call. */
+static inline int ctype_findlevel(CTState *S, uint32_t first, uint32_t n,
+                                  const char *name, size_t len, CField *out,
+                                  int depth) {
+  const CField *f, *e;
+  if (n == 0) return 0;            /* S->fields may still be NULL */
+  for (f = &S->fields[first], e = f + n; f < e; f++) {
     if (f->name) {
       if (ctype_streq(f->name, name, len)) {
         *out = *f;
@@ -587,11 +600,16 @@ static int ctype_findin(CTState *S, uint32_t first, uint32_t n,
   return 0;
 }
 
+static int ctype_findin(CTState *S, uint32_t first, uint32_t n,
+                        const char *name, size_t len, CField *out, int depth) {
+  return ctype_findlevel(S, first, n, name, len, out, depth);
+}
+
 int ctype_findfield(CTState *S, CTypeID rec, const char *name, size_t len,
                     CField *out) {
   const CType *ct = ctype_get(S, rec);
   if (name == NULL || !(ctype_isrecord(ct) || ct->kind == CT_ENUM)) return 0;
-  return ctype_findin(S, ct->field, ct->nfield, name, len, out, 0);
+  return ctype_findlevel(S, ct->field, ct->nfield, name, len, out, 0);
 }
 
 /* Is any name that field f makes visible already in [first, first+n)? */
