@@ -55,7 +55,7 @@ test: deps all $(TESTLIB)
 # Specs under AddressSanitizer + UBSan: the interpreter gets libasan preloaded.
 asan: deps all build/asan/cffi.so $(TESTLIB)
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	CFFI_CPATH=build/asan/?.so $(BUSTED) spec
 
 valgrind: all $(TESTLIB)
