@@ -312,4 +312,330 @@ describe("robustness", function()
     assert.is_true(ok, out)
     has(out, "<gc done>")
   end)
+
+  -- Follow-ups of the findings above: the messages, and neighbours of the
+  -- repros (same pattern, other entry points).
+  describe("follow-ups", function()
+    it("every entry point says the state is gone", function()
+      local out, ok = support.run_lua([[
+        local early = setmetatable({}, { __gc = function()
+          local ffi = package.loaded.cffi
+          print("RES1", pcall(ffi.sizeof, "int"))
+          print("RES2", pcall(tostring, X))
+          print("RES3", pcall(function() return X[0] end))
+          print("RES4", pcall(function() return X + 1 end))
+          print("RES5", pcall(function() return #X end))
+          print("RES6", pcall(T, 1))
+          print("RES7", pcall(function() return L.tl_add end))
+          print("RES8", pcall(ffi.isnull, nil))
+          print("RES9", pcall(tostring, L))
+          print("<gc done>")
+        end })
+        local ffi = require "cffi"
+        X = ffi.new("int[4]")
+        T = ffi.typeof("int[1]")
+        ffi.cdef "int tl_add(int a, int b);"
+        L = ffi.load("]] .. LIB .. [[")
+      ]])
+      assert.is_true(ok, out)
+      for i = 1, 9 do has(out, ("RES%d\tfalse"):format(i)) end
+      local _, n = out:gsub("cffi state is gone", "")
+      assert.equal(9, n, out)
+    end)
+
+    it("the state's __gc ignores any other value", function()
+      local out = fresh [[
+        local _, st = debug.getupvalue(ffi.new, 1)
+        local gc = debug.getmetatable(st).__gc
+        print("RES", pcall(gc, io.stdout), pcall(gc, ffi.new("char[64]")), pcall(gc, 1))
+        print("NEW", ffi.new("int", 7) ~= nil)
+      ]]
+      has(out, "NEW\ttrue")
+    end)
+
+    it("cdata metamethods refuse a table given the cdata metatable", function()
+      local out = fresh [[
+        local mt = debug.getmetatable(ffi.new("int[2]"))
+        local t = debug.setmetatable({}, mt)
+        print("RES1", pcall(mt.__index, t, 0))
+        print("RES2", pcall(mt.__gc or mt.__len, t))
+        print("RES3", pcall(mt.__call, t))
+      ]]
+      has(out, "RES1\tfalse", "RES2\tfalse", "RES3\tfalse", "cdata expected")
+    end)
+
+    it("ctype metamethods name what they expect", function()
+      local ct = debug.getmetatable(ffi.typeof("int"))
+      assert.error_matches(function() ct.__call(io.stdout) end, "ctype expected", nil, true)
+      assert.error_matches(function() ct.__index(ffi.new("int"), "x") end, "ctype expected", nil, true)
+      local t = debug.setmetatable({}, ct)
+      assert.error_matches(function() ct.__tostring(t) end, "ctype expected", nil, true)
+    end)
+
+    it("the library handle's metatable is protected and its __gc checks", function()
+      local lib = ffi.load(LIB)
+      local h
+      for _, v in next, lib do if type(v) == "userdata" then h = v end end
+      assert.equal("library handle", getmetatable(h))
+      local gc = debug.getmetatable(h).__gc
+      assert.error_matches(function() gc(ffi.new("char *")) end,
+                           "library handle expected", nil, true)
+      assert.error_matches(function() gc(io.stdout) end, "library handle expected", nil, true)
+    end)
+
+    it("a namespace whose handle was replaced is not a library", function()
+      local lib = ffi.load(LIB)
+      local k = next(lib)
+      while type(rawget(lib, k)) ~= "userdata" do k = next(lib, k) end
+      rawset(lib, k, io.stdout)
+      assert.error_matches(function() return lib.tl_add end, "library expected", nil, true)
+      assert.error_matches(function() ffi.dlclose(lib) end, "library expected", nil, true)
+      assert.error_matches(function() ffi.addressof(lib, "x") end, "library expected", nil, true)
+    end)
+
+    it("a function pointer is not a destination either", function()
+      local fp = ffi.cast("int (*)(int)", function(x) return x end)
+      assert.error_matches(function() ffi.fill(fp, 4) end,
+                           "cannot convert 'cdata<int (*)(int)>' to 'void *'", nil, true)
+      assert.error_matches(function() ffi.copy(fp, "ab", 2) end,
+                           "cannot convert 'cdata<int (*)(int)>' to 'void *'", nil, true)
+      fp:free()
+      -- an explicit cast still does it (the caller says what the memory is)
+      local buf = ffi.new("char[4]")
+      ffi.fill(ffi.cast("void *", buf), 4, 66)
+      assert.equal("BBBB", ffi.string(buf, 4))
+    end)
+
+    it("flexible and VLA members are bounded by their object", function()
+      local x = ffi.new("struct { int n; char s[?]; }", 4)
+      ffi.copy(x.s, "abc")
+      assert.equal("abc", ffi.string(x.s))
+      assert.error_matches(function() ffi.copy(x.s, "abcd") end,
+                           "length 5 out of range for a 4-byte destination", nil, true)
+      assert.error_matches(function() ffi.fill(x.s, 5) end, "out of range", nil, true)
+      assert.error_matches(function() ffi.string(x.s, 5) end, "out of range", nil, true)
+      local y = ffi.new("struct { int n; char s[]; }")
+      assert.error_matches(function() ffi.copy(y.s, "") end,
+                           "length 1 out of range for a 0-byte destination", nil, true)
+      assert.equal("", ffi.string(y.s, 0))
+      -- the instance's own size for the record itself; a reference to it
+      -- (read through a pointer) gets its type's size: the fixed part
+      ffi.cdef "struct rb_vls { int n; char s[?]; };"
+      local v = ffi.new("struct rb_vls", 4)
+      assert.equal(8, ffi.sizeof(v))
+      ffi.fill(v, 8, 0x41)
+      assert.equal(("A"):rep(8), ffi.string(v, 8))
+      local r = ffi.cast("struct rb_vls *", v)[0]
+      ffi.fill(r, 4)
+      assert.error_matches(function() ffi.fill(r, 5) end,
+                           "length 5 out of range for a 4-byte destination", nil, true)
+    end)
+
+    it("arrays of an incomplete type have no size and no elements", function()
+      assert.is_nil(ffi.sizeof("enum rb_nosuch2[3]"))
+      assert.is_nil(ffi.sizeof("enum rb_nosuch2[?]", 3))
+      assert.is_nil(ffi.sizeof("enum rb_nosuch2[3][2]"))
+      assert.error_matches(function() ffi.new("enum rb_nosuch2[3]") end,
+                           "size of C type is unknown or too large: 'enum rb_nosuch2[3]'", nil, true)
+      assert.error_matches(function() ffi.new("enum rb_nosuch2[2][3]") end,
+                           "size of C type is unknown or too large", nil, true)
+      assert.error_matches(function() ffi.new("struct rb_nosuch3[2]") end,
+                           "size of C type is unknown or too large", nil, true)
+      assert.error_matches(function() ffi.typeof("enum rb_nosuch2[3]")() end,
+                           "size of C type is unknown or too large", nil, true)
+      assert.error_matches(function() ffi.cast("enum rb_nosuch2[3]", {}) end,
+                           "cannot convert 'table' to 'enum rb_nosuch2[3]'", nil, true)
+      local buf = ffi.new("int[8]")
+      local p = ffi.cast("enum rb_nosuch2 (*)[3]", buf)
+      assert.error_matches(function() return p[0] end, "size of the pointee is unknown", nil, true)
+      -- the type completed later: arrays of it get their size
+      ffi.cdef "enum rb_later { RB_A, RB_B };"
+      assert.equal(12, ffi.sizeof("enum rb_later[3]"))
+      local a = ffi.new("enum rb_later[3]", 1, 1, 1)
+      assert.equal(1, a[2])
+    end)
+
+    it("a C++ reference is made only to something", function()
+      assert.error_matches(function() ffi.new("int &") end,
+                           "cannot create a NULL reference 'int &'", nil, true)
+      assert.error_matches(function() ffi.new("int *&") end,
+                           "cannot create a NULL reference 'int *&'", nil, true)
+      assert.error_matches(function() ffi.cast("int &", ffi.cast("int *", 0)) end,
+                           "cannot create a NULL reference 'int &'", nil, true)
+      assert.error_matches(function() ffi.new("int &", nil) end, "cannot convert", nil, true)
+      local a = ffi.new("int[1]", 42)
+      local r = ffi.cast("int &", a)
+      assert.equal(42, ffi.tonumber(ffi.new("int", r)))
+      local r2 = ffi.new("int &", a)
+      assert.equal(42, ffi.tonumber(ffi.new("int", r2)))
+      -- a reference to an array has its array's extent
+      local b = ffi.new("int[3]")
+      local ra = ffi.cast("int (&)[3]", ffi.cast("int (*)[3]", b))
+      ffi.fill(ra, 12)
+      assert.error_matches(function() ffi.fill(ra, 13) end,
+                           "length 13 out of range for a 12-byte destination", nil, true)
+    end)
+
+    it("a failing cast to an aggregate allocates nothing", function()
+      local big = "char[268435456]"
+      for _, v in ipairs { 0, 1.5, true, io.stdout, ffi.new("int"), ffi.new("char[4]"), ffi.new("int[3]") } do
+        collectgarbage()
+        local before = collectgarbage("count")
+        local ok, err = pcall(ffi.cast, big, v)
+        local grew = collectgarbage("count") - before
+        assert.is_false(ok)
+        assert.is_truthy(tostring(err):find("cannot convert", 1, true), err)
+        assert.is_true(grew < 1024, ("cast of %s allocated %.0f KB"):format(tostring(v), grew))
+      end
+      local s = ffi.typeof("struct { int a[1000000]; }")
+      assert.error_matches(function() ffi.cast(s, ffi.new("struct { int a[1000000]; }")) end,
+                           "cannot convert", nil, true)
+      -- what converts still does
+      assert.equal(3, ffi.cast("int[2]", ffi.new("int[2]", 3, 4))[0])
+      assert.equal(5, ffi.cast("struct { int a; }", { 5 }).a)
+      assert.equal("ab", ffi.string(ffi.cast("char[3]", "ab")))
+    end)
+  end)
+
+  -- Follow-ups of the conversion, call and callback findings (cconv.c,
+  -- ccall.c, ccallback.c).
+  describe("follow-ups: conversions, calls and callbacks", function()
+    it("initialisers of a variable-length member stay inside it", function()
+      local w = ffi.new("struct { int n; char s[?]; }", 4, { 3, "abcdefgh" })
+      assert.equal("abcd", ffi.string(w.s, 4))
+      local v = ffi.new("struct { int n; int s[?]; }", 3, { 3, { 1, 2, 3 } })
+      assert.equal(3, v.s[2])
+      assert.error_matches(function()
+        ffi.new("struct { int n; int s[?]; }", 3, { 3, { 1, 2, 3, 4 } })
+      end, "too many initializers for 'int[?]'", nil, true)
+      -- assigned later: never more than the instance holds
+      assert.error_matches(function() v.s = { 1, 2, 3, 4 } end,
+                           "too many initializers for 'int[?]'", nil, true)
+      local x = ffi.new("struct { int n; int s[]; }")
+      assert.error_matches(function() x.s = { 1 } end,
+                           "too many initializers for 'int[]'", nil, true)
+      x.s = {}                         -- nothing to write
+    end)
+
+    it("a closed io file is refused, an open one passes its FILE *", function()
+      ffi.cdef "typedef struct _IO_FILE FILE; int fflush(FILE *f);"
+      local name = os.tmpname()
+      local f = assert(io.open(name, "w"))
+      f:write("x")
+      assert.equal(0, ffi.C.fflush(f))
+      f:close()
+      assert.error_matches(function() ffi.C.fflush(f) end,
+                           "bad argument #1 to 'fflush' (attempt to use a closed file)", nil, true)
+      assert.error_matches(function() ffi.cast("void *", f) end,
+                           "attempt to use a closed file", nil, true)
+      os.remove(name)
+    end)
+
+    it("a function of a closed library converts to nothing", function()
+      ffi.cdef "int tl_add1(int x); void cbt_store(int (*f)(int)); int cbt_call_stored(int x);"
+      local keep = ffi.load(LIB)
+      local lib = ffi.load(LIB)
+      local f = lib.tl_add1
+      assert.equal(6, ffi.cast("int (*)(int)", f)(5))   -- open: fine
+      ffi.dlclose(lib)
+      for _, fn in ipairs {
+        function() return ffi.cast("int (*)(int)", f) end,
+        function() return ffi.cast("intptr_t", f) end,
+        function() return ffi.new("int (*)(int)", f) end,
+        function() return ffi.new("struct { int (*f)(int); }", { f }) end,
+        function() return keep.cbt_store(f) end,      -- as a callback argument
+      } do
+        assert.error_matches(fn, "library './spec/lib/libcffitest.so' has been closed", nil, true)
+      end
+      -- ffi.C's functions have no library to close
+      ffi.cdef "int abs(int);"
+      assert.equal(3, ffi.cast("int (*)(int)", ffi.C.abs)(-3))
+      keep.cbt_store(nil)
+    end)
+
+    it("table initialisers may nest, not without limit", function()
+      ffi.cdef "typedef struct { int v; } RB_N0;"
+      for i = 1, 300 do
+        ffi.cdef(("typedef struct { RB_N%d a; } RB_N%d;"):format(i - 1, i))
+      end
+      local function nest(n)
+        local t = { v = 7 }
+        for _ = 1, n do t = { a = t } end
+        return t
+      end
+      local x = ffi.new("RB_N150", nest(150))
+      assert.equal(7, ffi.cast("int *", x)[0])
+      assert.error_matches(function() ffi.new("RB_N300", nest(300)) end,
+                           "initializer nested too deeply", nil, true)
+      local p = ffi.new("RB_N300 *", ffi.new("RB_N300"))
+      assert.error_matches(function() p[0] = nest(300) end,
+                           "initializer nested too deeply", nil, true)
+    end)
+
+    it("a stale callback pointer never reaches a callback of another type", function()
+      ffi.cdef "void cbt_store(int (*f)(int)); int cbt_call_stored(int x);"
+      local lib = ffi.load(LIB)
+      local cb = ffi.cast("int (*)(int)", function(x) return x end)
+      lib.cbt_store(cb)
+      cb:free()
+      for _ = 1, 60 do                 -- plenty of freed closures of another type
+        ffi.cast("double (*)(double, double)", function(a) return a end):free()
+      end
+      local live = {}
+      for i = 1, 10 do live[i] = ffi.cast("double (*)(double)", function(a) return a end) end
+      assert.error_matches(function() lib.cbt_call_stored(7) end,
+                           "called a freed callback", nil, true)
+      for i = 1, 10 do live[i]:free() end
+      lib.cbt_store(nil)
+    end)
+
+    it("large records by value are described as one block", function()
+      for _, n in ipairs { 17, 40, 100, 4096, 65536 } do
+        local T = ffi.typeof(("struct { unsigned char c; unsigned char a[%d]; }"):format(n - 1))
+        local cb = ffi.cast(ffi.typeof("$ (*)(int, $, double)", T, T), function(i, s, d)
+          local r = ffi.new(T)
+          ffi.copy(r, s, n)
+          r.a[n - 2] = s.a[n - 2] + i
+          r.c = s.c + d
+          return r
+        end)
+        for _, slow in ipairs { false, true } do
+          local old = ffi._slowpath(slow)
+          local v = ffi.new(T)
+          for k = 0, n - 2 do v.a[k] = k % 251 end
+          v.c = 3
+          local r = cb(1, v, 2)
+          ffi._slowpath(old)
+          assert.equal(5, r.c)
+          assert.equal((n - 2) % 251 + 1, r.a[n - 2])
+          assert.equal(ffi.string(v.a, n - 2), ffi.string(r.a, n - 2))
+        end
+        cb:free()
+      end
+      local t0 = os.clock()
+      assert.error_matches(function()
+        ffi.cast("int (*)(struct { char a[1 << 26]; })", function() return 1 end)
+      end, "by value (larger than 65536 bytes)", nil, true)
+      assert.is_true(os.clock() - t0 < 1)
+      ffi.cdef "struct rb_al32 { int x; } __attribute__((aligned(32)));"
+      assert.error_matches(function()
+        ffi.cast("int (*)(struct rb_al32)", function() return 1 end)
+      end, "cannot pass or return 'struct rb_al32' by value (aligned to more than 16 bytes)", nil, true)
+    end)
+
+    it("a record nested without limit is refused by value", function()
+      ffi.cdef "typedef struct { float v; } RB_Q0;"
+      for i = 1, 250 do
+        ffi.cdef(("typedef struct { RB_Q%d a; } RB_Q%d;"):format(i - 1, i))
+      end
+      local cb = ffi.cast("RB_Q100 (*)(RB_Q100)", function(s) return s end)
+      local v = ffi.new("RB_Q100")
+      ffi.cast("float *", v)[0] = 1.5
+      assert.equal(1.5, ffi.cast("float *", cb(v))[0])
+      cb:free()
+      assert.error_matches(function()
+        ffi.cast("RB_Q250 (*)(RB_Q250)", function(s) return s end)
+      end, "by value (nested too deeply)", nil, true)
+    end)
+  end)
 end)

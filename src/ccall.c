@@ -54,6 +54,25 @@
 #define CCALL_NFPRET  4
 #endif
 #define CCALL_NRET    4   /* register images of a result */
+/* Records larger than this never pass in registers (x86-64 SysV: over 16
+** bytes, memory class; AAPCS64: over 16 bytes by reference, except
+** homogeneous fp/vector aggregates, at most 4 x 16 bytes; other ABIs:
+** a generous bound): libffi then needs only their size and alignment, so
+** they are described as one block, without walking their members. */
+#if defined(__x86_64__)
+#define CCALL_BLOCKMIN 16
+#elif defined(__aarch64__)
+#define CCALL_BLOCKMIN 64
+#else
+#define CCALL_BLOCKMIN 256
+#endif
+#define CCALL_MAXBYVAL 65536  /* bytes of a record passed or returned by value:
+                                 ffi_call copies it to the C stack (alloca) */
+#define CCALL_MAXALIGN 16     /* libffi aligns stack arguments from a
+                                 16-byte-aligned base: no more */
+#define CCALL_MAXDEPTH 200    /* nesting of a record passed by value the
+                                 type walkers follow (a chain of typedefs
+                                 makes it as deep as one likes) */
 #define CCALL_STACKBUF 512  /* bytes of argument buffer kept on the C stack */
 
 /* One argument register image: integers extended to 64 bits, a double's
@@ -375,6 +394,7 @@ typedef struct CCallWalk {
   uint32_t n;          /* elements so far */
   size_t off;          /* pass 2: libffi's own running layout */
   int ok;              /* 0: libffi would lay it out differently */
+  int deep;            /* nested deeper than CCALL_MAXDEPTH */
 } CCallWalk;
 
 static void ccall_emit(CCallWalk *w, ffi_type *t, size_t off) {
@@ -388,10 +408,12 @@ static void ccall_emit(CCallWalk *w, ffi_type *t, size_t off) {
   w->n++;
 }
 
-/* Elements of a value of type id at offset off; 0 when it needs units. */
-static int ccall_walk(CCallWalk *w, CTypeID id, size_t off) {
+/* Elements of a value of type id at offset off; 0 when it needs units
+** (or is nested too deeply: w->deep). */
+static int ccall_walk(CCallWalk *w, CTypeID id, size_t off, int depth) {
   CTState *S = w->S;
   const CType *ct = ctype_get(S, id);
+  if (depth > CCALL_MAXDEPTH) { w->deep = 1; return 0; }
   switch (ct->kind) {
     case CT_STRUCT: {
       uint32_t i, nf = ct->nfield;
@@ -400,7 +422,7 @@ static int ccall_walk(CCallWalk *w, CTypeID id, size_t off) {
         const CField *f = ctype_field(S, ct, i);
         if (f->flags & CFF_CONSTVAL) continue;
         if (f->flags & (CFF_BITFIELD | CFF_PACKED)) return 0;
-        if (!ccall_walk(w, f->type, off + f->offset)) return 0;
+        if (!ccall_walk(w, f->type, off + f->offset, depth + 1)) return 0;
         ct = ctype_get(S, id);           /* the walk may add types */
       }
       return 1;
@@ -419,7 +441,7 @@ static int ccall_walk(CCallWalk *w, CTypeID id, size_t off) {
       if (esz == 0) return 0;
       n = ct->size / esz;
       for (i = 0; i < n; i++)
-        if (!ccall_walk(w, eid, off + i * esz)) return 0;
+        if (!ccall_walk(w, eid, off + i * esz, depth + 1)) return 0;
       return 1;
     }
     case CT_COMPLEX: {
@@ -456,10 +478,11 @@ static void ccall_markbytes(unsigned char *map, size_t size, size_t off,
   }
 }
 
-static void ccall_mark(CTState *S, CTypeID id, unsigned char *map,
-                       size_t size, size_t off, int depth) {
+/* Mark the bytes of a value of type id at off; 0 when nested too deeply. */
+static int ccall_mark(CTState *S, CTypeID id, unsigned char *map,
+                      size_t size, size_t off, int depth) {
   const CType *ct = ctype_get(S, id);
-  if (depth > 64) { ccall_markbytes(map, size, off, ct->size, CB_INT); return; }
+  if (depth > CCALL_MAXDEPTH) return 0;
   switch (ct->kind) {
     case CT_FLOAT:
       ccall_markbytes(map, size, off, ct->size,
@@ -477,7 +500,8 @@ static void ccall_mark(CTState *S, CTypeID id, unsigned char *map,
       CTypeID eid = ct->child;
       if (esz == 0) break;
       n = ct->size / esz;
-      for (i = 0; i < n; i++) ccall_mark(S, eid, map, size, off + i * esz, depth + 1);
+      for (i = 0; i < n; i++)
+        if (!ccall_mark(S, eid, map, size, off + i * esz, depth + 1)) return 0;
       break;
     }
     case CT_STRUCT: case CT_UNION: {
@@ -488,8 +512,8 @@ static void ccall_mark(CTState *S, CTypeID id, unsigned char *map,
         if (f->flags & CFF_BITFIELD)
           ccall_markbytes(map, size, off + f->offset,
                           (f->bitpos + f->bitsize + 7) / 8, CB_INT);
-        else
-          ccall_mark(S, f->type, map, size, off + f->offset, depth + 1);
+        else if (!ccall_mark(S, f->type, map, size, off + f->offset, depth + 1))
+          return 0;
       }
       break;
     }
@@ -497,6 +521,14 @@ static void ccall_mark(CTState *S, CTypeID id, unsigned char *map,
       ccall_markbytes(map, size, off, ct->size, CB_INT);
       break;
   }
+  return 1;
+}
+
+/* Beyond CCALL_MAXDEPTH a record's classification is not known: refuse. */
+static void ccall_deeperror(lua_State *L, CTState *S, CTypeID id) {
+  char buf[128];
+  luaL_error(L, "cannot pass or return '%s' by value (nested too deeply)",
+             ctype_repr(S, id, buf, sizeof buf));
 }
 
 static ffi_type *ccall_unitclass(const unsigned char *map, size_t u) {
@@ -538,7 +570,8 @@ static ffi_type *ccall_unitagg(lua_State *L, CTState *S, CTypeID id) {
     map = (unsigned char *)lua_newuserdatauv(L, size, 0);
   }
   memset(map, 0, size);
-  ccall_mark(S, id, map, size, 0, 0);
+  if (!ccall_mark(S, id, map, size, 0, 0))
+    ccall_deeperror(L, S, id);
   a = ccall_newagg(L, (uint32_t)n, size, align);
   for (i = 0; i < n; i++) a->elems[i] = ccall_unitclass(map + i * u, u);
   a->elems[n] = NULL;
@@ -551,7 +584,7 @@ static ffi_type *ccall_unitagg(lua_State *L, CTState *S, CTypeID id) {
 ** memory.  Checked for sizes up to 16 bytes: larger ones go there anyway. */
 static int ccall_misaligned(CTState *S, CTypeID id, size_t off, int depth) {
   const CType *ct = ctype_get(S, id);
-  if (depth > 32) return 0;
+  if (depth > CCALL_MAXDEPTH) return 0;   /* the walk refuses it */
   switch (ct->kind) {
     case CT_STRUCT: case CT_UNION: {
       uint32_t i, nf = ct->nfield;
@@ -576,8 +609,13 @@ static int ccall_misaligned(CTState *S, CTypeID id, size_t off, int depth) {
   }
 }
 
-/* A type libffi classifies as MEMORY whatever its size: its only element
-** claims more than 32 bytes (only the outer size is ever copied). */
+#endif
+
+/* A record libffi passes in memory (x86-64) or by reference (aarch64)
+** whatever its size, described without its members: its only element
+** claims 64 bytes (over x86-64's 32-byte limit for registers; never an
+** aarch64 homogeneous fp aggregate).  libffi reads only the outer size
+** and alignment to copy it. */
 typedef struct CCallMemAgg {
   ffi_type t;
   ffi_type *elems[2];
@@ -600,7 +638,6 @@ static ffi_type *ccall_memagg(lua_State *L, size_t size, size_t align) {
   m->bigelems[0] = &ffi_type_uint8;
   return &m->t;
 }
-#endif
 
 /* The (cached) libffi type of a struct, union or complex; NULL when it
 ** cannot be passed by value.  Leaves the stack as it was. */
@@ -618,10 +655,17 @@ static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) 
   }
   lua_pop(L, 1);
   ct = ctype_get(S, id);
-  if ((ct->flags & (CTF_INCOMPLETE | CTF_VLA)) || ct->size == 0) return NULL;
+  if ((ct->flags & (CTF_INCOMPLETE | CTF_VLA)) || ct->size == 0 ||
+      ct->size > CCALL_MAXBYVAL || ct->align > CCALL_MAXALIGN)
+    return NULL;
   size = ct->size;
   align = ct->align ? ct->align : 1;
   luaL_checkstack(L, 8, "too many nested types");
+  if (size > CCALL_BLOCKMIN && ctype_isrecord(ct)) {
+    t = ccall_memagg(L, size, align);
+    lua_rawseti(L, calls, -(lua_Integer)id);
+    return t;
+  }
 #if defined(__x86_64__)
   if (size <= 16 && ccall_misaligned(S, id, 0, 0)) {
     t = ccall_memagg(L, size, align);
@@ -630,11 +674,13 @@ static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) 
   }
 #endif
   w.L = L; w.S = S; w.calls = calls; w.out = NULL; w.n = 0; w.off = 0; w.ok = 1;
-  ok = ct->kind != CT_UNION && ccall_walk(&w, id, 0);
+  w.deep = 0;
+  ok = ct->kind != CT_UNION && ccall_walk(&w, id, 0, 0);
+  if (w.deep) ccall_deeperror(L, S, id);
   if (ok && w.n > 0) {
     CCallAgg *a = ccall_newagg(L, w.n, size, align);
     w.out = a->elems; w.n = 0; w.off = 0; w.ok = 1;
-    ccall_walk(&w, id, 0);
+    ccall_walk(&w, id, 0, 0);
     a->elems[w.n] = NULL;
     if (w.ok && (w.off + align - 1) / align * align == size) t = &a->t;
     else lua_pop(L, 1);
@@ -806,7 +852,9 @@ static void ccall_byvalerror(lua_State *L, CTState *S, CTypeID id) {
   const CType *ct = ctype_get(S, id);
   const char *why = (ct->flags & CTF_INCOMPLETE) ? " (incomplete type)" :
                     ct->kind == CT_VECTOR ? " (vector type)" :
-                    ct->size == 0 ? " (empty type)" : "";
+                    ct->size == 0 ? " (empty type)" :
+                    ct->size > CCALL_MAXBYVAL ? " (larger than 65536 bytes)" :
+                    ct->align > CCALL_MAXALIGN ? " (aligned to more than 16 bytes)" : "";
   luaL_error(L, "cannot pass or return '%s' by value%s",
              ccall_repr(S, id, buf, sizeof buf), why);
 }

@@ -12,9 +12,12 @@
 ** - C calling a freed callback gets no jump into freed memory: the call
 **   returns the zero value of the return type and the Lua code that made
 **   the outer C call gets the error "called a freed callback".  Freed
-**   closures are kept in a quarantine (FIFO) and only reused once more than
-**   CCB_QUARANTINE of them wait, so a stale pointer keeps hitting the error
-**   for a while; after reuse it reaches the new callback.
+**   closures are kept in a quarantine (FIFO) and only reused for a new
+**   callback of the very same function type, once more than CCB_QUARANTINE
+**   of that type wait: a stale pointer keeps hitting the error for a while,
+**   and after reuse it reaches a callback C calls with the right ABI.  (So
+**   freed closures of a type never used again are never reused; their
+**   number is bounded by "too many callbacks".)
 ** - An error inside the Lua function never unwinds through C frames: it is
 **   caught, C gets the zero value, and the error (a string gets the
 **   callback's traceback appended; other values are re-raised unchanged) is
@@ -179,22 +182,39 @@ static void ccallback_quarantine(CCbState *cb, CCbRec *rec) {
   cb->nquar++;
 }
 
-static CCbRec *ccallback_unquarantine(CCbState *cb) {
-  CCbRec *rec = cb->qhead;
-  cb->qhead = rec->qnext;
-  if (cb->qhead == NULL) cb->qtail = NULL;
+/* Take a record for function type fid out of the quarantine, or NULL.
+** A stale C pointer to a freed closure may still be called with the ABI of
+** the closure's type, so a closure is reused only for its very type id (a
+** record whose closure was never handed out, fid 0, for any), and only
+** once more than `keep` of that type wait (oldest first). */
+static CCbRec *ccallback_unquarantine(CCbState *cb, CTypeID fid, size_t keep) {
+  CCbRec *rec, *prev = NULL, *pick = NULL, *pickprev = NULL;
+  size_t n = 0;
+  for (rec = cb->qhead; rec != NULL; prev = rec, rec = rec->qnext) {
+    if (rec->active || (rec->fid != fid && rec->fid != 0)) continue;
+    if (pick == NULL) { pick = rec; pickprev = prev; }
+    if (rec->fid == 0) { pick = rec; pickprev = prev; n = keep + 1; break; }
+    n++;
+  }
+  if (pick == NULL || n <= keep) return NULL;
+  if (pickprev != NULL) pickprev->qnext = pick->qnext;
+  else cb->qhead = pick->qnext;
+  if (cb->qtail == pick) cb->qtail = pickprev;
   cb->nquar--;
-  rec->qnext = NULL;
-  rec->state = CCB_NEW;
-  return rec;
+  pick->qnext = NULL;
+  pick->state = CCB_NEW;
+  return pick;
 }
 
-/* A record with a closure, from the quarantine or new.  New records are
-** linked into cb->all at once, so nothing leaks if a Lua error follows. */
-static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
+/* A record with a closure for function type fid, from the quarantine or
+** new.  New records are linked into cb->all at once, so nothing leaks if a
+** Lua error follows. */
+static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb,
+                                CTypeID fid) {
   CCbRec *rec;
-  if (cb->nquar > CCB_QUARANTINE && !cb->qhead->active)
-    return ccallback_unquarantine(cb);
+  if (cb->nquar > CCB_QUARANTINE &&
+      (rec = ccallback_unquarantine(cb, fid, CCB_QUARANTINE)) != NULL)
+    return rec;
   if (cb->nslot >= 900000 || !lua_checkstack(cb->H, 2)) rec = NULL;
   else rec = (CCbRec *)calloc(1, sizeof(CCbRec));
   if (rec) {
@@ -202,8 +222,8 @@ static CCbRec *ccallback_getrec(lua_State *L, CTState *S, CCbState *cb) {
     if (rec->closure == NULL) { free(rec); rec = NULL; }
   }
   if (rec == NULL) {
-    if (cb->nquar > 0 && !cb->qhead->active)
-      return ccallback_unquarantine(cb);
+    if ((rec = ccallback_unquarantine(cb, fid, 0)) != NULL)
+      return rec;
     luaL_error(L, "too many callbacks");
     return NULL;
   }
@@ -235,7 +255,7 @@ static CCbRec *ccallback_alloc(lua_State *L, CTState *S, CCbState *cb,
   CCbRec *rec;
   if (cif == NULL)
     luaL_error(L, "cannot create a callback: libffi refused the function type");
-  rec = ccallback_getrec(L, S, cb);
+  rec = ccallback_getrec(L, S, cb, fid);
   rec->gen++;
   if (rec->fid == fid && rec->argids != NULL) {  /* same closure as before */
     lua_pop(L, 1);
@@ -659,12 +679,28 @@ void *ccallback_implicit(lua_State *L, CTState *S, CTypeID ptrid, int idx) {
   return rec->code;
 }
 
+/* Is the value at idx a sentinel (the registry exposes the metatable
+** and its __gc to debug.getregistry)?  Raw accesses only: never raises. */
+static int ccallback_issentinel(lua_State *L, CTState *S, int idx) {
+  int ok = 0;
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
+  cffi_pushtable(L, S, CFFI_T_CALLBACKS);
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_rawgeti(L, -1, CCB_K_SMT);
+    ok = lua_rawequal(L, -1, -3);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  return ok;
+}
+
 /* The function of an implicit callback was collected. */
 static int ccallback_sentinel_gc(lua_State *L) {
-  CTState *S = cffi_upstate(L);        /* NULL once the state is gone */
-  CCbSentinel *sn = (CCbSentinel *)lua_touserdata(L, 1);
+  CTState *S = cffi_upstate_raw(L);    /* NULL once the state is gone */
+  CCbSentinel *sn;
   uint32_t i;
-  if (S == NULL || S->cb == NULL || sn == NULL) return 0;
+  if (S == NULL || S->cb == NULL || !ccallback_issentinel(L, S, 1)) return 0;
+  sn = (CCbSentinel *)lua_touserdata(L, 1);
   for (i = 0; i < sn->n; i++) {
     CCbRec *r = sn->e[i].rec;
     if (r->gen == sn->e[i].gen && r->state == CCB_LIVE && r->implicit)

@@ -15,6 +15,10 @@
 #include "cffi.h"
 
 #define CCONV_UNKNOWN  ((size_t)-1)   /* instance size not known */
+/* Nesting of table initialisers (and of transparent members) followed:
+** the recursion is on the C stack, and a chain of typedefs makes a type
+** as deep as one likes. */
+#define CCONV_MAXDEPTH 200
 
 /* A scalar on its way between two C representations. */
 enum { CV_INT, CV_UINT, CV_FLT };
@@ -25,7 +29,8 @@ typedef struct CVal {
 } CVal;
 
 static void cconv_table(lua_State *L, CTState *S, CTypeID id, char *dst,
-                        size_t size, int idx, unsigned flags, const char *fn);
+                        size_t size, int idx, unsigned flags, const char *fn,
+                        int depth);
 
 
 /* ---------------------------------------------------------------------
@@ -305,6 +310,13 @@ static size_t cconv_objsize(const CType *ct) {
   return ct->size;
 }
 
+/* Bytes of a record before its trailing VLA (what a table clears). */
+static size_t cconv_fixedsize(CTState *S, const CType *ct) {
+  if ((ct->flags & CTF_VLA) && ct->nfield > 0)
+    return ctype_field(S, ct, ct->nfield - 1)->offset;
+  return ct->size;
+}
+
 static int cconv_ischararray(CTState *S, const CType *ct) {
   const CType *e;
   if (ct->kind != CT_ARRAY) return 0;
@@ -320,36 +332,44 @@ static int cconv_ischararray(CTState *S, const CType *ct) {
 /* Pointee d (qualifiers dq) can receive pointee s (qualifiers sq):
 ** qualifiers may be added, not dropped; void matches anything at the top
 ** level (not nested: void ** is not int **); same-size integers match
-** ignoring sign; enums are their underlying integer. */
+** ignoring sign; enums are their underlying integer.  A loop, not a
+** recursion: pointer chains can be as long as a type string. */
 static int cconv_compat(CTState *S, CTypeID d, unsigned dq, CTypeID s,
                         unsigned sq, int nested) {
   const CType *dc, *sc;
   if (!nested && (sq & ~dq & CTF_QUALS))
     return 0;
-  if (d == s)
-    return 1;
-  dc = ctype_get(S, d);
-  sc = ctype_get(S, s);
-  if (!nested && (dc->kind == CT_VOID || sc->kind == CT_VOID))
-    return 1;
-  if (dc->kind == CT_ENUM && dc->child) dc = ctype_get(S, dc->child);
-  if (sc->kind == CT_ENUM && sc->child) sc = ctype_get(S, sc->child);
-  if (dc == sc)
-    return 1;
-  if (dc->kind != sc->kind)
-    return 0;
-  switch (dc->kind) {
-  case CT_INT: case CT_FLOAT: case CT_BOOL:
-    return dc->size == sc->size;
-  case CT_VOID:
-    return 1;
-  case CT_PTR:
-    return cconv_compat(S, dc->child, 0, sc->child, 0, 1);
-  case CT_ARRAY:
-    return dc->count == sc->count && dc->size == sc->size &&
-           cconv_compat(S, dc->child, 0, sc->child, 0, 1);
-  default:
-    return 0;
+  for (;;) {
+    if (d == s)
+      return 1;
+    dc = ctype_get(S, d);
+    sc = ctype_get(S, s);
+    if (!nested && (dc->kind == CT_VOID || sc->kind == CT_VOID))
+      return 1;
+    if (dc->kind == CT_ENUM && dc->child) dc = ctype_get(S, dc->child);
+    if (sc->kind == CT_ENUM && sc->child) sc = ctype_get(S, sc->child);
+    if (dc == sc)
+      return 1;
+    if (dc->kind != sc->kind)
+      return 0;
+    switch (dc->kind) {
+    case CT_INT: case CT_FLOAT: case CT_BOOL:
+      return dc->size == sc->size;
+    case CT_VOID:
+      return 1;
+    case CT_ARRAY:
+      if (dc->count != sc->count || dc->size != sc->size)
+        return 0;
+      /* then the elements */
+      /* fall through */
+    case CT_PTR:
+      d = dc->child;
+      s = sc->child;
+      nested = 1;
+      break;
+    default:
+      return 0;
+    }
   }
 }
 
@@ -370,6 +390,8 @@ static void cconv_ct(lua_State *L, CTState *S, CTypeID did, void *dst,
   void *p;
   if (s->kind == CT_REF) {          /* a C++ reference stands for its object */
     memcpy(&p, src, sizeof p);
+    if (p == NULL)
+      luaL_error(L, "NULL pointer dereference");
     src = p;
     squals |= s->flags & CTF_QUALS;
     sid = s->child;
@@ -471,6 +493,30 @@ void cconv_ctoc(lua_State *L, CTState *S, CTypeID did, void *dst,
   cconv_ct(L, S, did, dst, sid, src, flags, 0, 0, NULL);
 }
 
+/* A library function stands for code that exists only while its library
+** is open: its cdata (the function cdata at idx, or the one behind the
+** library closure at idx) keeps the library handle as user value 1 (none
+** for ffi.C's functions).  Raises "library 'NAME' has been closed". */
+static void cconv_checklib(lua_State *L, CTState *S, int idx) {
+  int top = lua_gettop(L);
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 3, NULL);
+  if (lua_type(L, idx) == LUA_TFUNCTION) {
+    cffi_pushtable(L, S, CFFI_T_FUNCS);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+  } else {
+    lua_pushvalue(L, idx);
+  }
+  if (lua_type(L, -1) == LUA_TUSERDATA &&
+      lua_getiuservalue(L, -1, 1) == LUA_TUSERDATA) {
+    CLib *lib = (CLib *)lua_touserdata(L, -1);
+    clib_checkopen(L, lib);
+  }
+  lua_settop(L, top);
+}
+
 /* Address of the object a cdata stands for (a function cdata: the
 ** function's address, whether stored as a reference or as a value). */
 static const void *cconv_cdaddr(CTState *S, CData *cd) {
@@ -504,10 +550,9 @@ static int cconv_fromstring(lua_State *L, CTState *S, CTypeID id, void *dst,
   case CT_ARRAY:
     if (cconv_ischararray(S, ct)) {
       size_t size = cconv_objsize(ct);
-      if (size == CCONV_UNKNOWN || len < size)
-        memcpy(dst, s, len + 1);
-      else
-        memcpy(dst, s, size);       /* stops early: no room for the NUL */
+      if (size == CCONV_UNKNOWN)    /* `char s[]`, `char s[?]`: no known room */
+        return 0;
+      memcpy(dst, s, len < size ? len + 1 : size);   /* no room: no NUL */
       return 1;
     }
     return 0;
@@ -577,13 +622,20 @@ static void cconv_conv(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
   case LUA_TUSERDATA: {
     CData *cd = cdata_test(L, S, idx);
     if (cd != NULL) {
+      if (cd->flags & CDF_FUNC)
+        cconv_checklib(L, S, idx);
       cconv_ct(L, S, id, dst, cd->id, cconv_cdaddr(S, cd), flags, idx,
                (cd->flags & CDF_CONST) ? CTF_CONST : 0, fn);
       return;
     }
     if (!cconv_isctype(L, S, idx)) {    /* io files give their FILE * */
       luaL_Stream *fs = (luaL_Stream *)luaL_testudata(L, idx, LUA_FILEHANDLE);
-      void *p = fs != NULL ? (void *)fs->f : lua_touserdata(L, idx);
+      void *p = lua_touserdata(L, idx);
+      if (fs != NULL) {
+        if (fs->closef == NULL)         /* fclose freed the FILE */
+          cconv_raise(L, "attempt to use a closed file", flags, fn);
+        p = (void *)fs->f;
+      }
       if (cconv_storeaddr(S, ct, dst, p, flags))
         return;
     }
@@ -614,6 +666,8 @@ static void cconv_conv(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
   case LUA_TFUNCTION: {
     CData *cd = lua_iscfunction(L, idx) ? cdata_test(L, S, idx) : NULL;
     if (cd != NULL) {                   /* a library function */
+      if (cd->flags & CDF_FUNC)
+        cconv_checklib(L, S, idx);
       cconv_ct(L, S, id, dst, cd->id, cconv_cdaddr(S, cd), flags, idx, 0, fn);
       return;
     }
@@ -626,7 +680,8 @@ static void cconv_conv(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
   }
   case LUA_TTABLE:
     if (ctype_isagg(ct)) {
-      cconv_table(L, S, id, (char *)dst, cconv_objsize(ct), lua_absindex(L, idx), flags, fn);
+      cconv_table(L, S, id, (char *)dst, cconv_objsize(ct), lua_absindex(L, idx),
+                  flags, fn, 0);
       return;
     }
     break;
@@ -647,13 +702,16 @@ void cconv_toarg(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
 }
 
 /* cconv_conv for an object whose instance size is known (VLA/VLS
-** members of an initialised instance): tables and strings use `size`. */
+** members of an initialised instance): tables and strings use `size`
+** (CCONV_UNKNOWN: nothing goes into a variable part).  depth: nesting of
+** the initialiser so far. */
 static void cconv_value(lua_State *L, CTState *S, CTypeID id, char *dst,
-                        size_t size, int idx, unsigned flags, const char *fn) {
+                        size_t size, int idx, unsigned flags, const char *fn,
+                        int depth) {
   const CType *ct = ctype_get(S, id);
   int t = lua_type(L, idx);
   if (t == LUA_TTABLE && ctype_isagg(ct)) {
-    cconv_table(L, S, id, dst, size, idx, flags, fn);
+    cconv_table(L, S, id, dst, size, lua_absindex(L, idx), flags, fn, depth);
   } else if (t == LUA_TSTRING && size != CCONV_UNKNOWN && cconv_ischararray(S, ct)) {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
@@ -661,6 +719,20 @@ static void cconv_value(lua_State *L, CTState *S, CTypeID id, char *dst,
   } else {
     cconv_conv(L, S, id, dst, idx, flags, fn);
   }
+}
+
+/* A destination whose type leaves its size open (`T[]`, `T[?]`, a VLS)
+** gets the room the caller knows; a type of fixed size keeps its own. */
+void cconv_tosized(lua_State *L, CTState *S, CTypeID id, void *dst,
+                   size_t size, int idx, unsigned flags) {
+  const CType *ct = ctype_get(S, id);
+  size_t own = cconv_objsize(ct);
+  if (own != CCONV_UNKNOWN)
+    size = own;
+  else if (ctype_isrecord(ct) && size != CCONV_UNKNOWN &&
+           size < cconv_fixedsize(S, ct))
+    cconv_err(L, S, id, idx, flags, NULL);
+  cconv_value(L, S, id, (char *)dst, size, idx, flags, NULL, 0);
 }
 
 /* Write a Lua value into a bitfield: converted as the field's declared type
@@ -731,9 +803,12 @@ static size_t cconv_fieldsize(CTState *S, const CField *f, size_t size) {
 /* Fill the fields of record id in declaration order (transparent members
 ** inline).  Returns 0 when the values ran out (stop everything). */
 static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
-                      size_t size, CInit *in, unsigned flags, const char *fn) {
+                      size_t size, CInit *in, unsigned flags, const char *fn,
+                      int depth) {
   uint32_t k, n = ctype_get(S, id)->nfield;
   int isunion = ctype_get(S, id)->kind == CT_UNION;
+  if (depth > CCONV_MAXDEPTH)
+    cconv_raise(L, "initializer nested too deeply", flags, fn);
   for (k = 0; k < n; k++) {
     CField f = *ctype_field(S, ctype_get(S, id), k);   /* copy: the table may grow */
     size_t fsize;
@@ -743,7 +818,7 @@ static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
     fsize = cconv_fieldsize(S, &f, size);
     if (f.flags & CFF_ANON) {
       long before = in->count;
-      if (!cconv_walk(L, S, f.type, dst + f.offset, fsize, in, flags, fn))
+      if (!cconv_walk(L, S, f.type, dst + f.offset, fsize, in, flags, fn, depth + 1))
         return 0;
       if (isunion && in->count != before)
         return 1;
@@ -757,7 +832,8 @@ static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
     if (f.flags & CFF_BITFIELD)
       cconv_bitfield(L, S, dst, &f, lua_gettop(L), flags, fn);
     else
-      cconv_value(L, S, f.type, dst + f.offset, fsize, lua_gettop(L), flags, fn);
+      cconv_value(L, S, f.type, dst + f.offset, fsize, lua_gettop(L), flags, fn,
+                  depth + 1);
     lua_pop(L, 1);
     in->count++;
     if (isunion)
@@ -766,15 +842,9 @@ static int cconv_walk(lua_State *L, CTState *S, CTypeID id, char *dst,
   return 1;
 }
 
-/* Bytes of a record before its trailing VLA (what a table clears). */
-static size_t cconv_fixedsize(CTState *S, const CType *ct) {
-  if ((ct->flags & CTF_VLA) && ct->nfield > 0)
-    return ctype_field(S, ct, ct->nfield - 1)->offset;
-  return ct->size;
-}
-
 static void cconv_tabstruct(lua_State *L, CTState *S, CTypeID id, char *dst,
-                            size_t size, int idx, unsigned flags, const char *fn) {
+                            size_t size, int idx, unsigned flags, const char *fn,
+                            int depth) {
   CInit in;
   memset(dst, 0, cconv_fixedsize(S, ctype_get(S, id)));
   in.idx = idx;
@@ -790,13 +860,14 @@ static void cconv_tabstruct(lua_State *L, CTState *S, CTypeID id, char *dst,
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  cconv_walk(L, S, id, dst, size, &in, flags, fn);
+  cconv_walk(L, S, id, dst, size, &in, flags, fn, depth);
 }
 
 /* Arrays and vectors from a table: [0]- or 1-based, up to the first nil;
 ** a single element of a fixed-size array is replicated, the rest zeroed. */
 static void cconv_tabarray(lua_State *L, CTState *S, CTypeID id, char *dst,
-                           size_t size, int idx, unsigned flags, const char *fn) {
+                           size_t size, int idx, unsigned flags, const char *fn,
+                           int depth) {
   const CType *ct = ctype_get(S, id);
   CTypeID eid = ct->child;
   size_t esz = ctype_get(S, eid)->size, max, i;
@@ -804,7 +875,7 @@ static void cconv_tabarray(lua_State *L, CTState *S, CTypeID id, char *dst,
   lua_Integer base;
   if (esz == 0)
     cconv_err(L, S, id, idx, flags, fn);
-  max = size == CCONV_UNKNOWN ? (size_t)-1 : size / esz;
+  max = size == CCONV_UNKNOWN ? 0 : size / esz;   /* unknown: no room */
   base = lua_rawgeti(L, idx, 0) == LUA_TNIL ? 1 : 0;
   lua_pop(L, 1);
   for (i = 0; ; i++) {
@@ -814,7 +885,7 @@ static void cconv_tabarray(lua_State *L, CTState *S, CTypeID id, char *dst,
     }
     if (i >= max)
       cconv_toomany(L, S, id, flags, fn);
-    cconv_value(L, S, eid, dst + i * esz, esz, lua_gettop(L), flags, fn);
+    cconv_value(L, S, eid, dst + i * esz, esz, lua_gettop(L), flags, fn, depth + 1);
     lua_pop(L, 1);
   }
   if (fixed) {
@@ -850,17 +921,20 @@ static void cconv_tabcomplex(lua_State *L, CTState *S, CTypeID id, char *dst,
 }
 
 static void cconv_table(lua_State *L, CTState *S, CTypeID id, char *dst,
-                        size_t size, int idx, unsigned flags, const char *fn) {
+                        size_t size, int idx, unsigned flags, const char *fn,
+                        int depth) {
+  if (depth > CCONV_MAXDEPTH)
+    cconv_raise(L, "initializer nested too deeply", flags, fn);
   luaL_checkstack(L, 4, "initializer nested too deeply");
   switch (ctype_get(S, id)->kind) {
   case CT_ARRAY: case CT_VECTOR:
-    cconv_tabarray(L, S, id, dst, size, idx, flags, fn);
+    cconv_tabarray(L, S, id, dst, size, idx, flags, fn, depth);
     break;
   case CT_COMPLEX:
     cconv_tabcomplex(L, S, id, dst, idx, flags, fn);
     break;
   default:
-    cconv_tabstruct(L, S, id, dst, size, idx, flags, fn);
+    cconv_tabstruct(L, S, id, dst, size, idx, flags, fn, depth);
     break;
   }
 }
@@ -891,7 +965,7 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     return;
   first = lua_absindex(L, first);
   if (n == 1 && !cconv_multi(L, S, ct, id, first)) {
-    cconv_value(L, S, id, d, size, first, CCF_INIT, NULL);
+    cconv_value(L, S, id, d, size, first, CCF_INIT, NULL, 0);
     return;
   }
   switch (ct->kind) {
@@ -901,7 +975,7 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     if (esz == 0 || (size_t)n > size / esz)
       cconv_toomany(L, S, id, 0, NULL);
     for (i = 0; i < (size_t)n; i++)
-      cconv_value(L, S, eid, d + i * esz, esz, first + (int)i, CCF_INIT, NULL);
+      cconv_value(L, S, eid, d + i * esz, esz, first + (int)i, CCF_INIT, NULL, 0);
     if (n == 1)                     /* a single initialiser is replicated */
       for (ofs = esz; ofs + esz <= size; ofs += esz) memcpy(d + ofs, d, esz);
     return;
@@ -922,7 +996,7 @@ void cconv_init(lua_State *L, CTState *S, CTypeID id, void *dst, size_t size,
     in.pos = 0;
     in.n = n;
     in.count = 0;
-    cconv_walk(L, S, id, d, size, &in, CCF_INIT, NULL);
+    cconv_walk(L, S, id, d, size, &in, CCF_INIT, NULL, 0);
     if (in.pos < in.n)
       cconv_toomany(L, S, id, 0, NULL);
     return;

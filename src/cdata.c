@@ -309,12 +309,35 @@ static void *cdata_addr(CTState *S, CData *cd) {
   return cdata_ptr(cd);
 }
 
-/* The cdata a metamethod was called on (slot 1). */
-static CData *cdata_self(lua_State *L) {
-  CData *cd = (CData *)lua_touserdata(L, 1);
-  if (cd == NULL)
-    luaL_typeerror(L, 1, "cdata");
-  return cd;
+/* The cdata a metamethod was called on (slot 1).  Lua passes one, but
+** debug.getmetatable hands the metamethods to anyone: the metatable is
+** checked by pointer.  It is left on the stack, above the arguments (one
+** API call less on the indexing hot path): the metamethods address their
+** arguments by absolute slot and return results from the top. */
+CDATA_INLINE CData *cdata_self(lua_State *L, CTState *S) {
+  const void *mt;
+  CData *cd;
+  if (lua_getmetatable(L, 1) &&
+      ((mt = lua_topointer(L, -1)) == S->cdmt || mt == S->cdmtgc) &&
+      (cd = (CData *)lua_touserdata(L, 1)) != NULL)   /* not a table given it */
+    return cd;
+  luaL_typeerror(L, 1, "cdata");
+  return NULL;
+}
+
+/* Is the size of type id unknown: incomplete, void, a function, or an
+** array (of arrays) of such elements?  `enum nosuch[3]` has a count but
+** no size, and its elements would be read as ints.  VLA / VLS are not:
+** their size comes with the instance. */
+static int cdata_unsized(CTState *S, CTypeID id) {
+  const CType *ct = ctype_get(S, id);
+  for (;;) {
+    if ((ct->flags & CTF_INCOMPLETE) || ct->kind == CT_VOID || ct->kind == CT_FUNC)
+      return 1;
+    if (ct->kind != CT_ARRAY)
+      return 0;
+    ct = ctype_get(S, ct->child);
+  }
 }
 
 /* Element count of a vector type. */
@@ -805,6 +828,11 @@ CDATA_INLINE int cdata_elem(lua_State *L, CTState *S, CData *cd, int64_t i,
     isconst = (ct->flags & CTF_CONST) || (cd->flags & CDF_CONST);
     if (wr && isconst)
       cdata_errconst(L);
+    if (et->size == 0 && !cdata_isref_kind(et)) {   /* `enum nosuch[3]` */
+      char tb[160];
+      luaL_error(L, "cannot index '%s': size of the element is unknown",
+                 ctype_repr(S, cd->id, tb, sizeof tb));
+    }
     cdata_bounds(L, S, cd->id, i, n);
   }
   p = carith_offset(p, i, et->size);
@@ -845,7 +873,7 @@ static int cdata_errkey(lua_State *L, CTState *S, CTypeID id) {
 ** (and value 3): what C knows first, then the metatype. */
 CDATA_INLINE int cdata_access(lua_State *L, int wr) {
   CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
+  CData *cd = cdata_self(L, S);
   CTypeID id = cd->id;
   const CType *ct = ctype_get(S, id);
   char *p = (char *)cdata_ptr(cd);
@@ -902,7 +930,7 @@ static int cdata_mm_newindex(lua_State *L) { return cdata_access(L, 1); }
 
 static int cdata_mm_len(lua_State *L) {
   CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
+  CData *cd = cdata_self(L, S);
   const CType *ct = ctype_get(S, cd->id);
   if (ct->kind == CT_ARRAY || ct->kind == CT_VECTOR) {
     int64_t n = ct->kind == CT_VECTOR ? cdata_veclen(S, ct) : cdata_arraylen(L, S, cd, 1);
@@ -926,8 +954,9 @@ static int cdata_mm_len(lua_State *L) {
 
 static int cdata_mm_call(lua_State *L) {
   CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
+  CData *cd = cdata_self(L, S);
   const CType *ct = ctype_get(S, cd->id);
+  lua_pop(L, 1);                   /* the arguments are 2..top */
   if (ct->kind == CT_FUNC)
     return ccall_callcdata(L, S, cd);
   if (ct->kind == CT_PTR && ctype_get(S, ct->child)->kind == CT_FUNC) {
@@ -948,7 +977,7 @@ static int cdata_mm_call(lua_State *L) {
 
 static int cdata_mm_tostring(lua_State *L) {
   CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
+  CData *cd = cdata_self(L, S);
   const CType *ct = ctype_get(S, cd->id);
   char tb[160];
   void *p;
@@ -994,7 +1023,7 @@ static int cdata_mm_tostring(lua_State *L) {
 
 static int cdata_mm_close(lua_State *L) {
   CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
+  CData *cd = cdata_self(L, S);
   if (cdata_getmm(L, S, cd->id, "__close")) {
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
@@ -1004,10 +1033,14 @@ static int cdata_mm_close(lua_State *L) {
 }
 
 /* The ffi.gc finalizer if one is registered (false: removed), else the
-** metatype's __gc for struct/union values.  Runs once: the entry goes. */
+** metatype's __gc for struct/union values.  Runs once: the entry goes.
+** Nothing once the state is gone (a finalizer must not raise). */
 static int cdata_mm_gc(lua_State *L) {
-  CTState *S = cffi_upstate(L);
-  CData *cd = cdata_self(L);
+  CTState *S = cffi_upstate_raw(L);
+  CData *cd;
+  if (S == NULL)
+    return 0;
+  cd = cdata_self(L, S);
   cffi_pushtable(L, S, CFFI_T_FINALIZERS);
   lua_pushvalue(L, 1);
   if (lua_rawget(L, -2) != LUA_TNIL) {
@@ -1036,23 +1069,25 @@ static int cdata_mm_gc(lua_State *L) {
 
 static int cdata_newof(lua_State *L, CTState *S, CTypeID id);
 
-static CTypeID cdata_ctself(lua_State *L) {
-  CTypeID *p = (CTypeID *)lua_touserdata(L, 1);
-  if (p == NULL)
+/* The ctype object a metamethod was called on (slot 1): a member of the
+** ctype-object set (debug.getmetatable lets anything be passed). */
+static CTypeID cdata_ctself(lua_State *L, CTState *S) {
+  CTypeID id = cdata_testctype(L, S, 1);
+  if (id == 0)
     luaL_typeerror(L, 1, "ctype");
-  return *p;
+  return id;
 }
 
 static int cdata_ctmm_tostring(lua_State *L) {
   CTState *S = cffi_upstate(L);
   char tb[160];
-  lua_pushfstring(L, "ctype<%s>", ctype_repr(S, cdata_ctself(L), tb, sizeof tb));
+  lua_pushfstring(L, "ctype<%s>", ctype_repr(S, cdata_ctself(L, S), tb, sizeof tb));
   return 1;
 }
 
 static int cdata_ctmm_call(lua_State *L) {
   CTState *S = cffi_upstate(L);
-  CTypeID id = cdata_ctself(L);
+  CTypeID id = cdata_ctself(L, S);
   const CType *ct = ctype_get(S, id);
   if (ctype_isrecord(ct) && (ct->flags & CTF_METATYPE) &&
       cdata_getmm(L, S, id, "__new")) {
@@ -1067,7 +1102,7 @@ static int cdata_ctmm_call(lua_State *L) {
 ** __index. */
 static int cdata_ctmm_index(lua_State *L) {
   CTState *S = cffi_upstate(L);
-  CTypeID id = cdata_ctself(L);
+  CTypeID id = cdata_ctself(L, S);
   const CType *ct = ctype_get(S, id);
   if (lua_type(L, 2) == LUA_TSTRING) {
     size_t len;
@@ -1111,35 +1146,55 @@ static int cdata_isfuncarg(lua_State *L, CTState *S, int idx) {
   return lua_type(L, idx) == LUA_TFUNCTION && cdata_test(L, S, idx) == NULL;
 }
 
-static int cdata_errsize(lua_State *L) {
-  return luaL_error(L, "size of C type is unknown or too large");
+static int cdata_errsize(lua_State *L, CTState *S, CTypeID id) {
+  char tb[160];
+  return luaL_error(L, "size of C type is unknown or too large: '%s'",
+                    ctype_repr(S, id, tb, sizeof tb));
+}
+
+/* A C++ reference made by ffi.new / ffi.cast must refer to something:
+** conversions follow a reference without testing it. */
+static void cdata_checkref(lua_State *L, CTState *S, CTypeID id, const CData *cd) {
+  void *p = NULL;
+  if (cd != NULL)
+    memcpy(&p, cdata_payload(cd), sizeof p);
+  if (p == NULL) {
+    char tb[160];
+    luaL_error(L, "cannot create a NULL reference '%s'",
+               ctype_repr(S, id, tb, sizeof tb));
+  }
 }
 
 /* ffi.new of type id (named by slot 1) with the arguments after slot 1. */
 static int cdata_newof(lua_State *L, CTState *S, CTypeID id) {
   const CType *ct = ctype_get(S, id);
   int top = lua_gettop(L), first = 2, n;
+  int isref = ct->kind == CT_REF;  /* ct is not read after the allocation */
   size_t size = ct->size;
   CData *cd;
+  if (cdata_unsized(S, id))
+    return cdata_errsize(L, S, id);
   if (ct->flags & CTF_VLA) {
     int64_t ne;
     if (!cdata_intkey(L, S, 2, &ne))
       return cdata_typeerror(L, 2, "new", "size of VLA");
     size = ne < 0 ? (size_t)-1 : ctype_vlsize(S, id, (size_t)ne);
     if (size == (size_t)-1)
-      return cdata_errsize(L);
+      return cdata_errsize(L, S, id);
     first = 3;
-  } else if ((ct->flags & CTF_INCOMPLETE) || ct->kind == CT_VOID || ct->kind == CT_FUNC) {
-    return cdata_errsize(L);
   }
   n = top >= first ? top - first + 1 : 0;
   if (n == 1 && ctype_isfuncptr(S, id) && cdata_isfuncarg(L, S, first)) {
     ccallback_new(L, S, id, first);
     return 1;
   }
+  if (isref && n == 0)
+    cdata_checkref(L, S, id, NULL);
   cd = cdata_new(L, S, id, size);
   if (n > 0)                       /* else zero-filled is all */
     cconv_init(L, S, id, cdata_payload(cd), size, first, n);
+  if (isref)
+    cdata_checkref(L, S, id, cd);
   return 1;
 }
 
@@ -1193,10 +1248,46 @@ static int cdata_fastcast(lua_State *L, CTState *S, CTypeID id, int t) {
   return 0;
 }
 
+/* Can the value at idx convert to type id under a cast, as far as the
+** kinds go?  Asked before the object is made, so that a huge aggregate is
+** not allocated (and zero-filled) only to fail: for arrays, records and
+** vectors, a necessary condition of cconv's rules (a table; a string for
+** a char array; a cdata array of the same size, or a cdata of the very
+** type).  cconv still decides. */
+static int cdata_castable(lua_State *L, CTState *S, CTypeID id, int idx) {
+  const CType *ct = ctype_get(S, id), *st;
+  CTypeID sid;
+  CData *cd;
+  if (!ctype_isrecord(ct) && ct->kind != CT_ARRAY && ct->kind != CT_VECTOR)
+    return 1;                      /* small: cconv decides */
+  switch (lua_type(L, idx)) {
+  case LUA_TTABLE:
+    return 1;
+  case LUA_TSTRING:
+    return ct->kind == CT_ARRAY;
+  case LUA_TUSERDATA: case LUA_TFUNCTION:
+    break;
+  default:
+    return 0;
+  }
+  if ((cd = cdata_test(L, S, idx)) == NULL)
+    return 0;
+  sid = cd->id;
+  st = ctype_get(S, sid);
+  if (st->kind == CT_REF) {        /* stands for its object */
+    sid = st->child;
+    st = ctype_get(S, sid);
+  }
+  if (ct->kind == CT_ARRAY)
+    return st->kind == CT_ARRAY && st->size == ct->size;
+  return sid == id;
+}
+
 int cdata_ffi_cast(lua_State *L, CTState *S) {
   CTypeID id = cdata_checkctypen(L, S, 1, NULL, "cast");
   const CType *ct;
   CData *cd;
+  int isref;
   int t = lua_type(L, 2);
   if (t == LUA_TNONE)
     luaL_checkany(L, 2);
@@ -1207,15 +1298,18 @@ int cdata_ffi_cast(lua_State *L, CTState *S) {
     ccallback_new(L, S, id, 2);
     return 1;
   }
-  if ((ct->flags & (CTF_VLA | CTF_INCOMPLETE)) || ct->kind == CT_VOID || ct->kind == CT_FUNC)
+  if ((ct->flags & CTF_VLA) || cdata_unsized(S, id) || !cdata_castable(L, S, id, 2))
     return cconv_error(L, S, id, 2, 0);
   cd = cdata_test(L, S, 2);
   if (cd != NULL && cd->id == id && !(cd->flags & CDF_REF) && lua_type(L, 2) == LUA_TUSERDATA) {
     lua_settop(L, 2);               /* already of that type: itself */
     return 1;
   }
+  isref = ct->kind == CT_REF;       /* ct is not read after the allocation */
   cd = cdata_new(L, S, id, ct->size);
   cconv_tocdata(L, S, id, cdata_payload(cd), 2, CCF_CAST);
+  if (isref)
+    cdata_checkref(L, S, id, cd);
   return 1;
 }
 
@@ -1279,6 +1373,8 @@ int cdata_ffi_sizeof(lua_State *L, CTState *S) {
   }
   id = cdata_checkctypen(L, S, 1, NULL, "sizeof");
   ct = ctype_get(S, id);
+  if (cdata_unsized(S, id))
+    return 0;
   if (ct->flags & CTF_VLA) {
     int64_t n;
     size_t sz;
@@ -1292,8 +1388,6 @@ int cdata_ffi_sizeof(lua_State *L, CTState *S) {
     lua_pushinteger(L, (lua_Integer)sz);
     return 1;
   }
-  if ((ct->flags & CTF_INCOMPLETE) || ct->kind == CT_VOID || ct->kind == CT_FUNC)
-    return 0;
   lua_pushinteger(L, (lua_Integer)ct->size);
   return 1;
 }
@@ -1359,22 +1453,87 @@ int cdata_ffi_istype(lua_State *L, CTState *S) {
   return 1;
 }
 
-/* Bytes a cdata argument can be read or written through, or (size_t)-1
-** when not known (pointers, unbounded references). */
-static size_t cdata_extent(lua_State *L, CTState *S, int idx) {
-  CData *cd = lua_type(L, idx) == LUA_TUSERDATA ? cdata_test(L, S, idx) : NULL;
-  const CType *ct;
-  if (cd == NULL)
-    return (size_t)-1;
-  ct = ctype_get(S, cd->id);
-  if (ct->kind == CT_ARRAY) {
-    int64_t n = cdata_arraylen(L, S, cd, idx);
-    if (n < 0) return (size_t)-1;
-    return (size_t)n * ctype_get(S, ct->child)->size;
+/* Bytes from address p to the end of the memory the reference cdata at
+** idx lives in, when that is a cdata's own: its parents (user value 1)
+** are followed up to the cdata that owns the memory.  (size_t)-1 when the
+** memory is not a cdata's (read through a pointer, a library variable) or
+** p lies outside it (an unbounded index into a flexible member). */
+static size_t cdata_room(lua_State *L, CTState *S, int idx, const void *p) {
+  int top = lua_gettop(L);
+  size_t room = (size_t)-1;
+  lua_pushvalue(L, idx);
+  while (lua_getiuservalue(L, -1, 1) == LUA_TUSERDATA) {
+    CData *pd = cdata_testud(L, S, -1);
+    if (pd == NULL)
+      break;
+    if (!(pd->flags & CDF_REF)) {
+      uintptr_t a = (uintptr_t)p, b = (uintptr_t)cdata_payload(pd);
+      size_t sz = cdata_size(L, -1);
+      if (a >= b && a - b <= sz)
+        room = sz - (size_t)(a - b);
+      break;
+    }
   }
-  if (ctype_isrecord(ct) && !(ct->flags & (CTF_VLA | CTF_FLEX)))
-    return ct->size;
-  return (size_t)-1;
+  lua_settop(L, top);
+  return room;
+}
+
+/* Bytes the cdata cd at idx can be read or written through, or (size_t)-1
+** when not known (pointers, arrays of unknown length outside a cdata's
+** memory).  An array or record that owns its memory: its size (VLA and
+** VLS instances included); a reference: its type's size (a VLS / flexible
+** struct: the fixed part), never past the end of its parent's memory. */
+static size_t cdata_extentof(lua_State *L, CTState *S, CData *cd, int idx) {
+  const CType *ct = ctype_get(S, cd->id);
+  size_t ext;
+  if (ct->kind == CT_REF) {        /* a C++ reference: its object's type */
+    CTypeID oid = ct->child;
+    ct = ctype_get(S, oid);
+    return (ct->kind == CT_ARRAY || ctype_isrecord(ct)) && !(ct->flags & CTF_VLA) &&
+           !cdata_unsized(S, oid) ? ct->size : (size_t)-1;
+  }
+  if (ct->kind == CT_ARRAY) {
+    int64_t n;
+    if (!(cd->flags & CDF_REF))
+      return cdata_size(L, idx);
+    n = cdata_arraylen(L, S, cd, idx);
+    ext = n < 0 ? (size_t)-1 : (size_t)n * ctype_get(S, ct->child)->size;
+  } else if (ctype_isrecord(ct)) {
+    if (!(cd->flags & CDF_REF))
+      return cdata_size(L, idx);
+    ext = ct->size;
+  } else {
+    return (size_t)-1;
+  }
+  {
+    size_t room = cdata_room(L, S, idx, cdata_ptr(cd));
+    return room < ext ? room : ext;
+  }
+}
+
+static size_t cdata_extent(lua_State *L, CTState *S, int idx) {
+  CData *cd = lua_type(L, idx) == LUA_TUSERDATA ? cdata_testud(L, S, idx) : NULL;
+  return cd != NULL ? cdata_extentof(L, S, cd, idx) : (size_t)-1;
+}
+
+/* The destination of ffi.copy / ffi.fill (slot 1) as a `void *`, and its
+** extent (*max, as cdata_extent): never a function or a function pointer
+** (that would write into code). */
+static void *cdata_dest(lua_State *L, CTState *S, size_t *max) {
+  void *dst = NULL;
+  CData *cd = cdata_test(L, S, 1);
+  *max = (size_t)-1;
+  if (cd != NULL) {
+    const CType *ct = ctype_get(S, cd->id);
+    if (ct->kind == CT_FUNC ||
+        ((ct->kind == CT_PTR || ct->kind == CT_REF) &&
+         ctype_get(S, ct->child)->kind == CT_FUNC))
+      cconv_error(L, S, CTID_VOIDP, 1, CCF_NARG(1));
+    if (lua_type(L, 1) == LUA_TUSERDATA)
+      *max = cdata_extentof(L, S, cd, 1);
+  }
+  cconv_tocdata(L, S, CTID_VOIDP, &dst, 1, CCF_NARG(1));
+  return dst;
 }
 
 /* A length argument: a non-negative integer. */
@@ -1408,9 +1567,8 @@ static int cdata_strsrc(lua_State *L, CTState *S, CData *cd, const char **p,
     return 1;
   }
   if (ct->kind == CT_ARRAY) {
-    int64_t n = cdata_arraylen(L, S, cd, 1);
     *p = (const char *)cdata_ptr(cd);
-    *max = n < 0 ? (size_t)-1 : (size_t)n * ctype_get(S, ct->child)->size;
+    *max = cdata_extentof(L, S, cd, 1);
     return 1;
   }
   return 0;
@@ -1441,16 +1599,16 @@ int cdata_ffi_string(lua_State *L, CTState *S) {
 }
 
 int cdata_ffi_copy(lua_State *L, CTState *S) {
-  void *dst = NULL;
+  size_t len, dmax, smax;
+  void *dst = cdata_dest(L, S, &dmax);
   const void *src = NULL;
-  size_t len, dmax = cdata_extent(L, S, 1), smax = cdata_extent(L, S, 2);
-  cconv_tocdata(L, S, CTID_VOIDP, &dst, 1, CCF_NARG(1));
   if (lua_isnoneornil(L, 3)) {
     if (lua_type(L, 2) != LUA_TSTRING)
       return luaL_typeerror(L, 3, "integer");
     src = lua_tolstring(L, 2, &len);
     len++;                          /* the string and its NUL */
   } else {
+    smax = cdata_extent(L, S, 2);
     cconv_tocdata(L, S, CTID_CVOIDP, (void *)&src, 2, CCF_NARG(2));
     len = cdata_checklen(L, S, 3);
     if (lua_type(L, 2) == LUA_TSTRING && len > lua_rawlen(L, 2) + 1)
@@ -1467,10 +1625,9 @@ int cdata_ffi_copy(lua_State *L, CTState *S) {
 }
 
 int cdata_ffi_fill(lua_State *L, CTState *S) {
-  void *dst = NULL;
-  size_t dmax = cdata_extent(L, S, 1), len;
+  size_t dmax, len;
+  void *dst = cdata_dest(L, S, &dmax);
   int c;
-  cconv_tocdata(L, S, CTID_VOIDP, &dst, 1, CCF_NARG(1));
   len = cdata_checklen(L, S, 2);
   c = lua_isnoneornil(L, 3) ? 0 : (int)(cdata_checkint(L, S, 3) & 0xff);
   if (len == 0)

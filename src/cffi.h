@@ -387,6 +387,15 @@ void cconv_tocdata(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
 ** (a local alias, pcall).  fname NULL: as cconv_tocdata. */
 void cconv_toarg(lua_State *L, CTState *S, CTypeID id, void *dst, int idx,
                  unsigned flags, const char *fname);
+/* cconv_tocdata into an object whose type leaves its size open (`T[]`,
+** `T[?]`, a VLS): size = the bytes really there at dst (a trailing member:
+** the instance's size minus the member's offset).  Strings and tables
+** fill at most that; a fixed-size type ignores size.  cconv_tocdata gives
+** such a destination no room at all: a non-empty string or table for it
+** is an error ("cannot convert 'string' to 'char[]'", "too many
+** initializers for 'int[?]'"). */
+void cconv_tosized(lua_State *L, CTState *S, CTypeID id, void *dst,
+                   size_t size, int idx, unsigned flags);
 /* Push the C value of type id at src.  Integers up to 64 bits -> Lua integer
 ** (uint64_t keeps its bits), enums -> integer, floats -> number, bool ->
 ** boolean, NULL pointers -> nil, other pointers -> cdata, complex / vectors
@@ -626,8 +635,20 @@ void clib_checkopen(lua_State *L, CLib *lib);
 
 CTState *cffi_state(lua_State *L);   /* from the registry: for slow paths */
 /* Every ffi.* function and every metamethod is a C closure whose upvalue 1
-** is the state userdata (a block holding the CTState pointer). */
-#define cffi_upstate(L)  (*(CTState **)lua_touserdata((L), lua_upvalueindex(1)))
+** is the state userdata (a block holding the CTState pointer).  The state's
+** __gc sets that pointer to NULL; finalizers of objects marked before the
+** module was loaded run after it at lua_close.  cffi_upstate raises
+** "cffi state is gone" then (every entry point uses it); a finalizer, which
+** must not raise, reads cffi_upstate_raw and does nothing on NULL. */
+CTState *cffi_stategone(lua_State *L);   /* raises; never returns */
+static inline CTState *cffi_upstate_raw(lua_State *L) {
+  CTState **pp = (CTState **)lua_touserdata(L, lua_upvalueindex(1));
+  return pp != NULL ? *pp : NULL;
+}
+static inline CTState *cffi_upstate(lua_State *L) {
+  CTState *S = cffi_upstate_raw(L);
+  return __builtin_expect(S != NULL, 1) ? S : cffi_stategone(L);
+}
 /* Registry keys of the state's Lua tables: lua_rawgetp(L, LUA_REGISTRYINDEX,
 ** CFFI_KEY(S, CFFI_T_...)). */
 #define CFFI_KEY(S, k)   ((const void *)((const char *)(S) + (k)))

@@ -22,6 +22,11 @@
 #define CLIB_PRIVKEY(S)  CFFI_KEY(S, CFFI_T_LIBS)
 #define CLIB_MAXTRY      16    /* versioned candidates tried per load */
 
+/* S->lib: a block owned by Lua (anchored in the CFFI_T_LIBS table). */
+struct CLibState {
+  const void *handlemt;  /* lua_topointer of the handle metatable */
+};
+
 void clib_checkopen(lua_State *L, CLib *lib) {
   if (lib->handle == NULL)
     luaL_error(L, "library '%s' has been closed", lib->name);
@@ -33,10 +38,18 @@ void clib_freestate(CTState *S) {
 
 /* ---- handles and namespaces --------------------------------------------- */
 
+/* Upvalue 1: the handle metatable.  debug.getmetatable reaches this
+** function, so its argument is checked to be a handle. */
 static int clib_handle_gc(lua_State *L) {
-  CLib *lib = (CLib *)lua_touserdata(L, 1);
-  if (lib->handle != NULL && !lib->isC) dlclose(lib->handle);
-  lib->handle = NULL;
+  CLib *lib;
+  int ok = lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1) &&
+           lua_rawequal(L, -1, lua_upvalueindex(1));
+  if (!ok) return luaL_typeerror(L, 1, "library handle");
+  lib = (CLib *)lua_touserdata(L, 1);
+  if (lib->handle != NULL && !lib->isC) {
+    dlclose(lib->handle);
+    lib->handle = NULL;
+  }
   return 0;
 }
 
@@ -69,16 +82,22 @@ static void clib_newns(lua_State *L, CTState *S) {
 }
 
 /* The library of the namespace at idx, its handle pushed; NULL (nothing
-** pushed) when idx is not a namespace. */
+** pushed) when idx is not a namespace.  rawset can put anything at the
+** private key: the handle's metatable is checked. */
 static CLib *clib_test(lua_State *L, CTState *S, int idx) {
-  CLib *lib;
+  int ok;
   if (lua_type(L, idx) != LUA_TTABLE) return NULL;
-  if (lua_rawgetp(L, idx, CLIB_PRIVKEY(S)) != LUA_TUSERDATA) {
+  ok = lua_rawgetp(L, idx, CLIB_PRIVKEY(S)) == LUA_TUSERDATA &&
+       lua_getmetatable(L, -1);
+  if (ok) {
+    ok = lua_topointer(L, -1) == S->lib->handlemt;
+    lua_pop(L, 1);
+  }
+  if (!ok) {
     lua_pop(L, 1);
     return NULL;
   }
-  lib = (CLib *)lua_touserdata(L, -1);
-  return lib;
+  return (CLib *)lua_touserdata(L, -1);
 }
 
 static CLib *clib_check(lua_State *L, CTState *S, int idx) {
@@ -300,9 +319,15 @@ int clib_open(lua_State *L, CTState *S) {
     {"__pairs", clib_pairs}, {"__tostring", clib_tostring}, {NULL, NULL}
   };
   cffi_pushtable(L, S, CFFI_T_LIBS);
+  S->lib = (struct CLibState *)lua_newuserdatauv(L, sizeof(struct CLibState), 0);
+  lua_setfield(L, -2, "state");
   lua_createtable(L, 0, 2);
-  lua_pushcfunction(L, clib_handle_gc);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, clib_handle_gc, 1);
   lua_setfield(L, -2, "__gc");
+  lua_pushliteral(L, "library handle");   /* getmetatable(h) gives no __gc */
+  lua_setfield(L, -2, "__metatable");
+  S->lib->handlemt = lua_topointer(L, -1);
   lua_setfield(L, -2, "handlemt");
   lua_createtable(L, 0, 6);
   cffi_pushtable(L, S, CFFI_T_STATE);

@@ -16,8 +16,12 @@ CTState *cffi_state(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &lcffi_statekey);
   S = lua_isuserdata(L, -1) ? *(CTState **)lua_touserdata(L, -1) : NULL;
   lua_pop(L, 1);
-  if (S == NULL) luaL_error(L, "cffi state is gone");
-  return S;
+  return S != NULL ? S : cffi_stategone(L);
+}
+
+CTState *cffi_stategone(lua_State *L) {
+  luaL_error(L, "cffi state is gone");
+  return NULL;
 }
 
 void cffi_pushtable(lua_State *L, CTState *S, int k) {
@@ -146,9 +150,16 @@ static const char *lcffi_os(void) {
 
 /* ---- the state ---------------------------------------------------------- */
 
+/* Only the state userdata itself (the registry's): through
+** debug.getmetatable this function can be called with any value. */
 static int lcffi_state_gc(lua_State *L) {
-  CTState **pp = (CTState **)lua_touserdata(L, 1);
-  CTState *S = *pp;
+  CTState **pp;
+  CTState *S;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lcffi_statekey);
+  if (lua_type(L, 1) != LUA_TUSERDATA || !lua_rawequal(L, 1, -1))
+    return 0;
+  pp = (CTState **)lua_touserdata(L, 1);
+  S = *pp;
   if (S != NULL) {
     *pp = NULL;
     ccallback_freestate(S);
