@@ -28,8 +28,8 @@ build = {
     cffi = {
       sources = {
         "src/ctype.c", "src/clex.c", "src/cparse.c", "src/cconv.c",
-        "src/cdata.c", "src/carith.c", "src/ccall.c", "src/ccallback.c",
-        "src/clib.c", "src/lcffi.c",
+        "src/cdata.c", "src/ctypeobj.c", "src/carith.c", "src/ccall.c",
+        "src/ccallback.c", "src/clib.c", "src/lcffi.c",
       },
       defines = { "_GNU_SOURCE" },
       libraries = { "ffi", "dl", "m" },

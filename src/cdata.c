@@ -1,8 +1,8 @@
 /*
 ** cdata.c: the cdata userdata (allocation, indexing, finalisers,
-** metatypes), ctype objects, and the ffi.* functions that create and
-** inspect cdata.  Conversions are cconv.c's, arithmetic and comparison
-** carith.c's.
+** metatype dispatch) and the ffi.* functions that create and inspect
+** cdata.  ctype objects and type arguments are ctypeobj.c's, conversions
+** cconv.c's, arithmetic and comparison carith.c's.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 
 #define CDATA_HDR        sizeof(CData)
 #define CDATA_MAXALIGN   128u    /* larger alignments are capped */
-#define CDATA_MAXPARAMS  32
 
 typedef char cdata_hdr_check[(sizeof(CData) == 8) ? 1 : -1];
 
@@ -29,87 +28,13 @@ typedef char cdata_hdr_check[(sizeof(CData) == 8) ? 1 : -1];
 ** hash lookup (cffi_pushtable).  The CFFI_T_ tables stay where they are;
 ** these are second references to the same objects. */
 enum {
-  CDATA_R_CDMT, CDATA_R_CDMTGC, CDATA_R_TCACHE, CDATA_R_METATYPES,
-  CDATA_R_CTYPES,
-  CDATA_R_TCANCHOR,    /* table: slot k+1 anchors the string of front entry k */
-  CDATA_R_TCFRONT,     /* userdata: the front cache entries (S->tcfront) */
-  CDATA_R_CTSET,       /* userdata: the ctype-object set (S->ctset) */
+  CDATA_R_CDMT, CDATA_R_CDMTGC, CDATA_R_METATYPES,
   CDATA_R__N
 };
 typedef char cdata_ref_check[(CDATA_R__N <= sizeof(((CTState *)0)->cdref) /
                               sizeof(int)) ? 1 : -1];
 
 #define cdata_pushref(L, S, r)  lua_rawgeti((L), LUA_REGISTRYINDEX, (S)->cdref[r])
-
-/*
-** Type-string front cache: a direct-mapped table from the address of a
-** Lua string's bytes to its type id, in front of the CFFI_T_TCACHE table.
-** An entry's string is anchored (CDATA_R_TCANCHOR) for as long as the
-** entry holds it, so the address cannot be reused by another string while
-** it is there: equal addresses mean the same Lua string.
-*/
-#define CDATA_TCSIZE  64
-typedef struct CDataTC {
-  const char *s;
-  CTypeID id;
-} CDataTC;
-
-static unsigned cdata_tchash(const char *s) {
-  uintptr_t a = (uintptr_t)s;
-  return (unsigned)((a >> 4) ^ (a >> 10)) & (CDATA_TCSIZE - 1);
-}
-
-/*
-** The ctype-object set: open addressing from a ctype object's address to
-** its id.  ctype objects are never collected (CFFI_T_CTYPES holds them
-** for the state's life), so no other userdata can have one of these
-** addresses: membership identifies a ctype object without its metatable.
-*/
-typedef struct CDataCT {
-  const void *p;
-  CTypeID id;
-} CDataCT;
-
-static unsigned cdata_cthash(const void *p) {
-  uintptr_t a = (uintptr_t)p;
-  return (unsigned)((a >> 3) ^ (a >> 12));
-}
-
-static CTypeID cdata_ctsetget(CTState *S, const void *p) {
-  const CDataCT *set = (const CDataCT *)S->ctset;
-  uint32_t m = S->szctset - 1, i;
-  for (i = cdata_cthash(p) & m; set[i].p != NULL; i = (i + 1) & m)
-    if (set[i].p == p)
-      return set[i].id;
-  return 0;
-}
-
-static void cdata_ctsetput(CTState *S, const void *p, CTypeID id) {
-  CDataCT *set = (CDataCT *)S->ctset;
-  uint32_t m = S->szctset - 1, i;
-  for (i = cdata_cthash(p) & m; set[i].p != NULL; i = (i + 1) & m) {}
-  set[i].p = p;
-  set[i].id = id;
-  S->nctset++;
-}
-
-/* Room for one more entry (may allocate: call before making the object). */
-static void cdata_ctsetgrow(lua_State *L, CTState *S) {
-  CDataCT *old = (CDataCT *)S->ctset, *set;
-  uint32_t osz = S->szctset, sz, i;
-  if (old != NULL && (S->nctset + 1) * 2 <= osz)
-    return;
-  sz = osz ? osz * 2 : 64;
-  set = (CDataCT *)lua_newuserdatauv(L, sz * sizeof(CDataCT), 0);
-  memset(set, 0, sz * sizeof(CDataCT));
-  S->ctset = set;
-  S->szctset = sz;
-  S->nctset = 0;
-  for (i = 0; i < osz; i++)
-    if (old[i].p != NULL)
-      cdata_ctsetput(S, old[i].p, old[i].id);
-  lua_rawseti(L, LUA_REGISTRYINDEX, S->cdref[CDATA_R_CTSET]);   /* old one goes */
-}
 
 
 /* ---------------------------------------------------------------------
@@ -329,7 +254,7 @@ CDATA_INLINE CData *cdata_self(lua_State *L, CTState *S) {
 ** array (of arrays) of such elements?  `enum nosuch[3]` has a count but
 ** no size, and its elements would be read as ints.  VLA / VLS are not:
 ** their size comes with the instance. */
-static int cdata_unsized(CTState *S, CTypeID id) {
+int cdata_unsized(CTState *S, CTypeID id) {
   const CType *ct = ctype_get(S, id);
   for (;;) {
     if ((ct->flags & CTF_INCOMPLETE) || ct->kind == CT_VOID || ct->kind == CT_FUNC)
@@ -364,191 +289,6 @@ static int64_t cdata_arraylen(lua_State *L, CTState *S, CData *cd, int idx) {
 
 
 /* ---------------------------------------------------------------------
-** ctype objects
-** --------------------------------------------------------------------- */
-
-/* The id of the ctype object at idx, 0 when it is not one. */
-static CTypeID cdata_testctype(lua_State *L, CTState *S, int idx) {
-  if (lua_type(L, idx) != LUA_TUSERDATA)
-    return 0;
-  return cdata_ctsetget(S, lua_touserdata(L, idx));
-}
-
-void cdata_pushctype(lua_State *L, CTState *S, CTypeID id) {
-  cdata_pushref(L, S, CDATA_R_CTYPES);
-  if (lua_rawgeti(L, -1, (lua_Integer)id) == LUA_TNIL) {
-    CTypeID *p;
-    lua_pop(L, 1);
-    cdata_ctsetgrow(L, S);
-    p = (CTypeID *)lua_newuserdatauv(L, sizeof(CTypeID), 0);
-    *p = id;
-    cffi_pushtable(L, S, CFFI_T_CTMT);
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, (lua_Integer)id);
-    cdata_ctsetput(S, p, id);      /* anchored now: its address is its own */
-  }
-  lua_remove(L, -2);
-}
-
-/* A C type designated by a ctype object, a cdata or a library function. */
-static CTypeID cdata_typeof(lua_State *L, CTState *S, int idx) {
-  CData *cd;
-  CTypeID id = cdata_testctype(L, S, idx);
-  if (id != 0)
-    return id;
-  cd = cdata_test(L, S, idx);
-  return cd != NULL ? cd->id : 0;
-}
-
-int cdata_params(lua_State *L, CTState *S, int first, int last, CPParam *out,
-                 int max) {
-  int i, n = 0;
-  for (i = first; i <= last; i++) {
-    CPParam *p;
-    if (n >= max)
-      luaL_error(L, "too many parameters for '$' (at most %d)", max);
-    p = &out[n++];
-    memset(p, 0, sizeof *p);
-    switch (lua_type(L, i)) {
-    case LUA_TNUMBER: {
-      int isint;
-      lua_Integer v = lua_tointegerx(L, i, &isint);
-      if (!isint)
-        luaL_argerror(L, i, "integer expected for '$'");
-      p->kind = CPP_INT;
-      p->n = v;
-      break;
-    }
-    case LUA_TSTRING:
-      p->kind = CPP_NAME;
-      p->s = lua_tolstring(L, i, &p->len);
-      break;
-    default:
-      p->kind = CPP_TYPE;
-      p->type = cdata_typeof(L, S, i);
-      if (p->type == 0)
-        luaL_argerror(L, i, "C type, number or name expected for '$'");
-      break;
-    }
-  }
-  return n;
-}
-
-/* Put the string at idx (bytes s) and its id in the front cache. */
-static void cdata_tcfill(lua_State *L, CTState *S, int idx, const char *s,
-                         CTypeID id) {
-  unsigned k = cdata_tchash(s);
-  CDataTC *e = &((CDataTC *)S->tcfront)[k];
-  cdata_pushref(L, S, CDATA_R_TCANCHOR);
-  lua_pushvalue(L, idx);
-  lua_rawseti(L, -2, (lua_Integer)k + 1);    /* the old string is let go */
-  lua_pop(L, 1);
-  e->s = s;
-  e->id = id;
-}
-
-/* A type string (bytes s, len) missing from the front cache: cached
-** unless it has `$` or defines a new record.  Only cacheable strings ever
-** enter either cache, so looking first is safe.  Out of line: its frame
-** is large. */
-static __attribute__((noinline)) CTypeID
-cdata_parsetype(lua_State *L, CTState *S, int idx, const char *s, size_t len,
-                int *nused) {
-  int hasparam, cache;
-  CPParam params[CDATA_MAXPARAMS];
-  CPError err;
-  CTypeID id = 0;
-  int np = 0;
-  cdata_pushref(L, S, CDATA_R_TCACHE);
-  lua_pushvalue(L, idx);
-  if (lua_rawget(L, -2) == LUA_TNUMBER)
-    id = (CTypeID)lua_tointeger(L, -1);
-  lua_pop(L, 2);
-  if (id != 0) {
-    cdata_tcfill(L, S, idx, s, id);
-    return id;
-  }
-  hasparam = memchr(s, '$', len) != NULL;
-  cache = !hasparam && memchr(s, '{', len) == NULL;
-  if (hasparam && nused != NULL) {
-    int avail = lua_gettop(L) - idx, want = 0;
-    size_t i;
-    for (i = 0; i < len; i++) want += s[i] == '$';
-    np = want < avail ? want : avail;
-    if (np > CDATA_MAXPARAMS) np = CDATA_MAXPARAMS;
-    np = cdata_params(L, S, idx + 1, idx + np, params, CDATA_MAXPARAMS);
-    *nused = np;
-  }
-  memset(&err, 0, sizeof err);
-  if (cparse_type(S, s, len, params, np, &id, &err) != 0)
-    luaL_error(L, "invalid C type '%s': %s", s, err.msg);
-  if (cache) {
-    cdata_pushref(L, S, CDATA_R_TCACHE);
-    lua_pushvalue(L, idx);
-    lua_pushinteger(L, (lua_Integer)id);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
-    cdata_tcfill(L, S, idx, s, id);
-  }
-  return id;
-}
-
-/* "bad argument #N to 'fname' (msg)" naming the ffi function itself:
-** luaL_argerror would name the caller's alias (local T = ffi.typeof). */
-static int cdata_argerror(lua_State *L, int narg, const char *fname,
-                          const char *msg) {
-  if (fname == NULL)
-    return luaL_argerror(L, narg, msg);
-  return luaL_error(L, "bad argument #%d to '%s' (%s)", narg, fname, msg);
-}
-
-static int cdata_typeerror(lua_State *L, int narg, const char *fname,
-                           const char *tname) {
-  const char *msg = lua_pushfstring(L, "%s expected, got %s", tname,
-                                    luaL_typename(L, narg));
-  return cdata_argerror(L, narg, fname, msg);
-}
-
-static CTypeID cdata_checkctypen(lua_State *L, CTState *S, int idx, int *nused,
-                                 const char *fname) {
-  CTypeID id = 0;
-  CData *cd;
-  if (idx < 0 && idx > LUA_REGISTRYINDEX)
-    idx = lua_absindex(L, idx);
-  if (nused != NULL) *nused = 0;
-  switch (lua_type(L, idx)) {
-  case LUA_TSTRING: {
-    size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
-    const CDataTC *e = &((const CDataTC *)S->tcfront)[cdata_tchash(s)];
-    if (e->s == s)
-      return e->id;
-    return cdata_parsetype(L, S, idx, s, len, nused);
-  }
-  case LUA_TUSERDATA:              /* a ctype object, else a cdata */
-    id = cdata_ctsetget(S, lua_touserdata(L, idx));
-    if (id == 0 && (cd = cdata_testud(L, S, idx)) != NULL)
-      id = cd->id;
-    break;
-  case LUA_TFUNCTION:              /* a library function */
-    if ((cd = cdata_testfunc(L, S, idx)) != NULL)
-      id = cd->id;
-    break;
-  default:
-    break;
-  }
-  if (id == 0)
-    cdata_typeerror(L, idx, fname, "C type");
-  return id;
-}
-
-CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused) {
-  return cdata_checkctypen(L, S, idx, nused, NULL);
-}
-
-
-/* ---------------------------------------------------------------------
 ** Indexing
 ** --------------------------------------------------------------------- */
 
@@ -560,7 +300,7 @@ static int cdata_errnull(lua_State *L) {
   return luaL_error(L, "NULL pointer dereference");
 }
 
-static int cdata_errmember(lua_State *L, CTState *S, CTypeID id, int key) {
+int cdata_errmember(lua_State *L, CTState *S, CTypeID id, int key) {
   char tb[160];
   ctype_repr(S, id, tb, sizeof tb);
   if (lua_type(L, key) == LUA_TSTRING)
@@ -568,8 +308,7 @@ static int cdata_errmember(lua_State *L, CTState *S, CTypeID id, int key) {
   return luaL_error(L, "'%s' cannot be indexed with '%s'", tb, luaL_typename(L, key));
 }
 
-/* An integer key: a Lua number (truncated) or an integer cdata. */
-static int cdata_intkey(lua_State *L, CTState *S, int idx, int64_t *out) {
+int cdata_intkey(lua_State *L, CTState *S, int idx, int64_t *out) {
   switch (lua_type(L, idx)) {
   case LUA_TNUMBER: {
     int isint;
@@ -1064,73 +803,6 @@ static int cdata_mm_gc(lua_State *L) {
 
 
 /* ---------------------------------------------------------------------
-** ctype objects' metamethods
-** --------------------------------------------------------------------- */
-
-static int cdata_newof(lua_State *L, CTState *S, CTypeID id);
-
-/* The ctype object a metamethod was called on (slot 1): a member of the
-** ctype-object set (debug.getmetatable lets anything be passed). */
-static CTypeID cdata_ctself(lua_State *L, CTState *S) {
-  CTypeID id = cdata_testctype(L, S, 1);
-  if (id == 0)
-    luaL_typeerror(L, 1, "ctype");
-  return id;
-}
-
-static int cdata_ctmm_tostring(lua_State *L) {
-  CTState *S = cffi_upstate(L);
-  char tb[160];
-  lua_pushfstring(L, "ctype<%s>", ctype_repr(S, cdata_ctself(L, S), tb, sizeof tb));
-  return 1;
-}
-
-static int cdata_ctmm_call(lua_State *L) {
-  CTState *S = cffi_upstate(L);
-  CTypeID id = cdata_ctself(L, S);
-  const CType *ct = ctype_get(S, id);
-  if (ctype_isrecord(ct) && (ct->flags & CTF_METATYPE) &&
-      cdata_getmm(L, S, id, "__new")) {
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
-  }
-  return cdata_newof(L, S, id);    /* slot 1 is this ctype: no need to check it */
-}
-
-/* ct.NAME: static const members and enum constants, then the metatype's
-** __index. */
-static int cdata_ctmm_index(lua_State *L) {
-  CTState *S = cffi_upstate(L);
-  CTypeID id = cdata_ctself(L, S);
-  const CType *ct = ctype_get(S, id);
-  if (lua_type(L, 2) == LUA_TSTRING) {
-    size_t len;
-    const char *name = lua_tolstring(L, 2, &len);
-    if (ctype_isrecord(ct)) {
-      CField f;
-      if (ctype_findfield(S, id, name, len, &f) && (f.flags & CFF_CONSTVAL)) {
-        lua_pushinteger(L, (lua_Integer)f.value);
-        return 1;
-      }
-    } else if (ct->kind == CT_ENUM) {
-      uint32_t i;
-      for (i = 0; i < ct->nfield; i++) {
-        const CField *f = ctype_field(S, ct, i);
-        if (f->name != NULL && strlen(f->name) == len && memcmp(f->name, name, len) == 0) {
-          lua_pushinteger(L, (lua_Integer)f->value);
-          return 1;
-        }
-      }
-    }
-  }
-  if (ctype_isrecord(ct) && cdata_metaindex(L, S, id, 2) >= 0)
-    return 1;
-  return cdata_errmember(L, S, id, 2);
-}
-
-
-/* ---------------------------------------------------------------------
 ** ffi.* functions
 ** --------------------------------------------------------------------- */
 
@@ -1165,8 +837,7 @@ static void cdata_checkref(lua_State *L, CTState *S, CTypeID id, const CData *cd
   }
 }
 
-/* ffi.new of type id (named by slot 1) with the arguments after slot 1. */
-static int cdata_newof(lua_State *L, CTState *S, CTypeID id) {
+int cdata_newof(lua_State *L, CTState *S, CTypeID id) {
   const CType *ct = ctype_get(S, id);
   int top = lua_gettop(L), first = 2, n;
   int isref = ct->kind == CT_REF;  /* ct is not read after the allocation */
@@ -1177,7 +848,7 @@ static int cdata_newof(lua_State *L, CTState *S, CTypeID id) {
   if (ct->flags & CTF_VLA) {
     int64_t ne;
     if (!cdata_intkey(L, S, 2, &ne))
-      return cdata_typeerror(L, 2, "new", "size of VLA");
+      return cffi_typeerror(L, 2, "new", "size of VLA");
     size = ne < 0 ? (size_t)-1 : ctype_vlsize(S, id, (size_t)ne);
     if (size == (size_t)-1)
       return cdata_errsize(L, S, id);
@@ -1199,7 +870,7 @@ static int cdata_newof(lua_State *L, CTState *S, CTypeID id) {
 }
 
 int cdata_ffi_new(lua_State *L, CTState *S) {
-  return cdata_newof(L, S, cdata_checkctypen(L, S, 1, NULL, "new"));
+  return cdata_newof(L, S, ctypeobj_check(L, S, 1, NULL, "new"));
 }
 
 /* ffi.cast of the commonest values, with exactly cconv's result: a Lua
@@ -1284,7 +955,7 @@ static int cdata_castable(lua_State *L, CTState *S, CTypeID id, int idx) {
 }
 
 int cdata_ffi_cast(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "cast");
+  CTypeID id = ctypeobj_check(L, S, 1, NULL, "cast");
   const CType *ct;
   CData *cd;
   int isref;
@@ -1313,31 +984,6 @@ int cdata_ffi_cast(lua_State *L, CTState *S) {
   return 1;
 }
 
-int cdata_ffi_typeof(lua_State *L, CTState *S) {
-  int nused = 0;
-  CTypeID id = cdata_checkctypen(L, S, 1, &nused, "typeof");
-  cdata_pushctype(L, S, id);
-  return 1;
-}
-
-int cdata_ffi_metatype(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "metatype");
-  CType *ct = ctype_get(S, id);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  if (!ctype_isrecord(ct))
-    return cdata_argerror(L, 1, "metatype", "struct or union type expected");
-  cffi_pushtable(L, S, CFFI_T_METATYPES);
-  if (lua_rawgeti(L, -1, (lua_Integer)id) != LUA_TNIL)
-    return luaL_error(L, "cannot change a protected metatable");
-  lua_pop(L, 1);
-  lua_pushvalue(L, 2);
-  lua_rawseti(L, -2, (lua_Integer)id);
-  lua_pop(L, 1);
-  ct->flags |= CTF_METATYPE;
-  cdata_pushctype(L, S, id);
-  return 1;
-}
-
 int cdata_ffi_gc(lua_State *L, CTState *S) {
   int hasfin;
   if (lua_type(L, 1) != LUA_TUSERDATA || cdata_test(L, S, 1) == NULL)
@@ -1359,97 +1005,6 @@ int cdata_ffi_gc(lua_State *L, CTState *S) {
     }
   }
   lua_settop(L, 1);
-  return 1;
-}
-
-int cdata_ffi_sizeof(lua_State *L, CTState *S) {
-  CData *cd = cdata_test(L, S, 1);
-  CTypeID id;
-  const CType *ct;
-  if (cd != NULL && !(cd->flags & CDF_REF) && lua_type(L, 1) == LUA_TUSERDATA &&
-      (ctype_get(S, cd->id)->flags & CTF_VLA)) {
-    lua_pushinteger(L, (lua_Integer)cdata_size(L, 1));
-    return 1;
-  }
-  id = cdata_checkctypen(L, S, 1, NULL, "sizeof");
-  ct = ctype_get(S, id);
-  if (cdata_unsized(S, id))
-    return 0;
-  if (ct->flags & CTF_VLA) {
-    int64_t n;
-    size_t sz;
-    if (!cdata_intkey(L, S, 2, &n))
-      return cdata_typeerror(L, 2, "sizeof", "size of VLA");
-    if (n < 0)
-      return cdata_argerror(L, 2, "sizeof", "non-negative size expected");
-    sz = ctype_vlsize(S, id, (size_t)n);
-    if (sz == (size_t)-1)
-      return 0;
-    lua_pushinteger(L, (lua_Integer)sz);
-    return 1;
-  }
-  lua_pushinteger(L, (lua_Integer)ct->size);
-  return 1;
-}
-
-int cdata_ffi_alignof(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "alignof");
-  lua_pushinteger(L, (lua_Integer)ctype_get(S, id)->align);
-  return 1;
-}
-
-/* Bitfields also give the bit position inside the byte at the offset and
-** the width (the layout of CField). */
-int cdata_ffi_offsetof(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "offsetof");
-  size_t len;
-  const char *name = luaL_checklstring(L, 2, &len);
-  CField f;
-  if (!ctype_isrecord(ctype_get(S, id)) || !ctype_findfield(S, id, name, len, &f) ||
-      (f.flags & CFF_CONSTVAL))
-    return 0;
-  lua_pushinteger(L, (lua_Integer)f.offset);
-  if (f.flags & CFF_BITFIELD) {
-    lua_pushinteger(L, (lua_Integer)f.bitpos);
-    lua_pushinteger(L, (lua_Integer)f.bitsize);
-    return 3;
-  }
-  return 1;
-}
-
-/* ffi.istype: qualifiers ignored (pointees' too), void * not special, long
-** and long long of one size alike; a struct type accepts pointers to it. */
-static int cdata_sametype(CTState *S, CTypeID a, CTypeID b, int depth) {
-  const CType *x, *y;
-  if (a == b) return 1;
-  x = ctype_get(S, a);
-  y = ctype_get(S, b);
-  if (x->kind != y->kind || x->size != y->size || depth > 16)
-    return 0;
-  switch (x->kind) {
-  case CT_PTR: case CT_REF:
-    return cdata_sametype(S, x->child, y->child, depth + 1);
-  case CT_ARRAY: case CT_VECTOR:
-    return x->count == y->count &&
-           ((x->flags ^ y->flags) & (CTF_VLA | CTF_INCOMPLETE)) == 0 &&
-           cdata_sametype(S, x->child, y->child, depth + 1);
-  case CT_INT: case CT_FLOAT: case CT_BOOL: case CT_VOID:
-    return ((x->flags ^ y->flags) & ~(CTF_QUALS | CTF_LONG | CTF_WCHAR)) == 0;
-  default:
-    return 0;
-  }
-}
-
-int cdata_ffi_istype(lua_State *L, CTState *S) {
-  CTypeID id = cdata_checkctypen(L, S, 1, NULL, "istype");
-  CData *cd = lua_type(L, 2) == LUA_TUSERDATA ? cdata_test(L, S, 2) : NULL;
-  int r = 0;
-  if (cd != NULL) {
-    const CType *ct = ctype_get(S, id), *ot = ctype_get(S, cd->id);
-    r = cdata_sametype(S, id, cd->id, 0) ||
-        (ctype_isrecord(ct) && ot->kind == CT_PTR && ot->child == id);
-  }
-  lua_pushboolean(L, r);
   return 1;
 }
 
@@ -1704,13 +1259,6 @@ static const luaL_Reg cdata_meta[] = {
   {NULL, NULL}
 };
 
-static const luaL_Reg cdata_ctmeta[] = {
-  {"__index", cdata_ctmm_index},
-  {"__call", cdata_ctmm_call},
-  {"__tostring", cdata_ctmm_tostring},
-  {NULL, NULL}
-};
-
 #define CDATA_MTOPS  1   /* also carith.c's operators */
 #define CDATA_MTGC   2   /* also __gc */
 
@@ -1758,26 +1306,11 @@ int cdata_open(lua_State *L, CTState *S, int stateidx) {
                          CDATA_MTOPS);
   S->cdmtgc = cdata_fillmt(L, S, CFFI_T_CDMTGC, stateidx, cdata_meta, "cdata",
                            CDATA_MTOPS | CDATA_MTGC);
-  S->ctmt = cdata_fillmt(L, S, CFFI_T_CTMT, stateidx, cdata_ctmeta, "ctype", 0);
   cffi_pushtable(L, S, CFFI_T_CDMT);
   cdata_ref(L, S, CDATA_R_CDMT);
   cffi_pushtable(L, S, CFFI_T_CDMTGC);
   cdata_ref(L, S, CDATA_R_CDMTGC);
-  cffi_pushtable(L, S, CFFI_T_TCACHE);
-  cdata_ref(L, S, CDATA_R_TCACHE);
   cffi_pushtable(L, S, CFFI_T_METATYPES);
   cdata_ref(L, S, CDATA_R_METATYPES);
-  cffi_pushtable(L, S, CFFI_T_CTYPES);
-  cdata_ref(L, S, CDATA_R_CTYPES);
-  lua_createtable(L, CDATA_TCSIZE, 0);
-  cdata_ref(L, S, CDATA_R_TCANCHOR);
-  S->tcfront = lua_newuserdatauv(L, CDATA_TCSIZE * sizeof(CDataTC), 0);
-  memset(S->tcfront, 0, CDATA_TCSIZE * sizeof(CDataTC));
-  cdata_ref(L, S, CDATA_R_TCFRONT);
-  lua_pushboolean(L, 0);           /* a slot for the set; cdata_ctsetgrow fills it */
-  cdata_ref(L, S, CDATA_R_CTSET);
-  S->ctset = NULL;
-  S->szctset = S->nctset = 0;
-  cdata_ctsetgrow(L, S);
   return 0;
 }

@@ -51,7 +51,7 @@ enum {
 #define CTF_INCOMPLETE 0x0080u  /* size unknown: void, forward struct/union/enum, `T[]` */
 #define CTF_FLEX       0x0100u  /* struct/union whose last member is `[]` or `[0]` */
 #define CTF_PACKED     0x0200u  /* struct/union declared packed or under #pragma pack */
-#define CTF_METATYPE   0x0400u  /* struct/union has an ffi.metatype (set by cdata.c) */
+#define CTF_METATYPE   0x0400u  /* struct/union has an ffi.metatype (set by ctypeobj.c) */
 #define CTF_VALIST     0x0800u  /* CT_PTR standing for va_list (prints "va_list") */
 #define CTF_WCHAR      0x1000u  /* CT_INT spelled wchar_t (for printing only) */
 
@@ -139,11 +139,13 @@ typedef struct CTState {
   /* cdata.c */
   const void *cdmt;    /* lua_topointer of the cdata metatable */
   const void *cdmtgc;  /* ... of the one with __gc */
-  const void *ctmt;    /* ... of the ctype-object metatable */
-  int cdref[12];       /* registry refs (integer keys: one cheap lua_rawgeti)
+  int cdref[4];        /* registry refs (integer keys: one cheap lua_rawgeti)
                           of the tables cdata.c's hot paths use */
-  void *tcfront;       /* type-string front cache (cdata.c; Lua-owned) */
-  void *ctset;         /* set of ctype-object addresses (cdata.c; Lua-owned) */
+  /* ctypeobj.c */
+  const void *ctmt;    /* lua_topointer of the ctype-object metatable */
+  int ctref[8];        /* registry refs, as cdref, of ctypeobj.c's tables */
+  void *tcfront;       /* type-string front cache (Lua-owned) */
+  void *ctset;         /* set of ctype-object addresses (Lua-owned) */
   uint32_t nctset, szctset;
   /* ccall.c */
   struct CCallState *call;
@@ -325,33 +327,56 @@ void *cdata_funcaddr(CData *cd);
 /* Push metamethod `name` of the metatype of id (a struct/union, or a
 ** pointer to one).  Returns 0 (nothing pushed) when there is none. */
 int cdata_getmm(lua_State *L, CTState *S, CTypeID id, const char *name);
-
-/* ctype objects (what ffi.typeof returns). */
-void cdata_pushctype(lua_State *L, CTState *S, CTypeID id);
-/* A "ct" argument: a type string (cached parse), a ctype object, a cdata (its
-** type) or a library function.  `$` parameters in a string are taken from
-** stack slots idx+1 .. top (one per `$`); *nused is set to how many were
-** used.  Pass nused NULL when none are allowed. */
-CTypeID cdata_checkctype(lua_State *L, CTState *S, int idx, int *nused);
-/* Turn Lua values at [first, last] into `$` parameters (ctype/cdata: type,
-** number: CPP_INT, string: CPP_NAME).  Raises on other values. */
-int cdata_params(lua_State *L, CTState *S, int first, int last, CPParam *out, int max);
+/* ffi.new of type id (named by slot 1) with the arguments after slot 1:
+** pushes the new cdata (a callback for a function pointer and a Lua
+** function) and returns 1.  The ctype objects' __call. */
+int cdata_newof(lua_State *L, CTState *S, CTypeID id);
+/* Is the size of type id unknown (incomplete, void, a function, an array
+** of such)?  VLA / VLS are not: their size comes with the instance. */
+int cdata_unsized(CTState *S, CTypeID id);
+/* An integer key or count at idx: a Lua number (truncated) or an integer
+** cdata.  1 with *out set, 0 for anything else. */
+int cdata_intkey(lua_State *L, CTState *S, int idx, int64_t *out);
+/* Raise "'T' has no member named 'K'" (or "cannot be indexed with") for
+** the key at stack index key of type id. */
+int cdata_errmember(lua_State *L, CTState *S, CTypeID id, int key);
 
 /* The rest of ffi.* that concerns cdata (lcffi.c checks arity and calls). */
 int cdata_open(lua_State *L, CTState *S, int stateidx);  /* metatables */
 int cdata_ffi_new(lua_State *L, CTState *S);      /* ffi.new(ct [,nelem] [,init...]) */
 int cdata_ffi_cast(lua_State *L, CTState *S);
-int cdata_ffi_metatype(lua_State *L, CTState *S);
 int cdata_ffi_gc(lua_State *L, CTState *S);
-int cdata_ffi_sizeof(lua_State *L, CTState *S);
-int cdata_ffi_alignof(lua_State *L, CTState *S);
-int cdata_ffi_offsetof(lua_State *L, CTState *S);
-int cdata_ffi_istype(lua_State *L, CTState *S);
 int cdata_ffi_string(lua_State *L, CTState *S);
 int cdata_ffi_copy(lua_State *L, CTState *S);
 int cdata_ffi_fill(lua_State *L, CTState *S);
 int cdata_ffi_tonumber(lua_State *L, CTState *S);
-int cdata_ffi_typeof(lua_State *L, CTState *S);
+
+/* ======================================================================
+** ctype objects and type arguments (ctypeobj.c).
+** ====================================================================== */
+
+/* Push the ctype object of id (what ffi.typeof returns): one per id per
+** state, so `==` and use as a table key work. */
+void ctypeobj_push(lua_State *L, CTState *S, CTypeID id);
+/* A "ct" argument: a type string (cached parse), a ctype object, a cdata (its
+** type) or a library function.  `$` parameters in a string are taken from
+** stack slots idx+1 .. top (one per `$`); *nused is set to how many were
+** used.  Pass nused NULL when none are allowed.  Errors name the ffi
+** function fname ("bad argument #1 to 'new' ..."; NULL: as luaL_argerror). */
+CTypeID ctypeobj_check(lua_State *L, CTState *S, int idx, int *nused,
+                       const char *fname);
+/* Turn Lua values at [first, last] into `$` parameters (ctype/cdata: type,
+** number: CPP_INT, string: CPP_NAME).  Raises on other values. */
+int ctypeobj_params(lua_State *L, CTState *S, int first, int last, CPParam *out, int max);
+
+/* The ffi.* functions about types (lcffi.c checks arity and calls). */
+int ctypeobj_open(lua_State *L, CTState *S, int stateidx);  /* metatable, caches */
+int ctypeobj_ffi_typeof(lua_State *L, CTState *S);
+int ctypeobj_ffi_metatype(lua_State *L, CTState *S);
+int ctypeobj_ffi_sizeof(lua_State *L, CTState *S);
+int ctypeobj_ffi_alignof(lua_State *L, CTState *S);
+int ctypeobj_ffi_offsetof(lua_State *L, CTState *S);
+int ctypeobj_ffi_istype(lua_State *L, CTState *S);
 
 /* ======================================================================
 ** Arithmetic (carith.c): arithmetic and comparison of cdata.
@@ -668,6 +693,12 @@ enum {
   CFFI_T__N
 };
 void cffi_pushtable(lua_State *L, CTState *S, int k);  /* pushes CFFI_KEY(S, k) */
+/* "bad argument #narg to 'fname' (msg)" naming the ffi function itself
+** (luaL_argerror would name the caller's alias: local T = ffi.typeof);
+** fname NULL: luaL_argerror.  cffi_typeerror's msg: "TNAME expected, got
+** <Lua type of the argument>". */
+int cffi_argerror(lua_State *L, int narg, const char *fname, const char *msg);
+int cffi_typeerror(lua_State *L, int narg, const char *fname, const char *tname);
 
 #pragma GCC visibility pop
 

@@ -28,6 +28,18 @@ void cffi_pushtable(lua_State *L, CTState *S, int k) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, CFFI_KEY(S, k));
 }
 
+int cffi_argerror(lua_State *L, int narg, const char *fname, const char *msg) {
+  if (fname == NULL)
+    return luaL_argerror(L, narg, msg);
+  return luaL_error(L, "bad argument #%d to '%s' (%s)", narg, fname, msg);
+}
+
+int cffi_typeerror(lua_State *L, int narg, const char *fname, const char *tname) {
+  const char *msg = lua_pushfstring(L, "%s expected, got %s", tname,
+                                    luaL_typename(L, narg));
+  return cffi_argerror(L, narg, fname, msg);
+}
+
 /* ---- ffi.cdef / ffi.typeof ---------------------------------------------- */
 
 static int lcffi_cdef(lua_State *L) {
@@ -36,14 +48,14 @@ static int lcffi_cdef(lua_State *L) {
   const char *src = luaL_checklstring(L, 1, &len);
   CPParam params[LCFFI_MAXPARAMS];
   CPError err;
-  int n = cdata_params(L, S, 2, lua_gettop(L), params, LCFFI_MAXPARAMS);
+  int n = ctypeobj_params(L, S, 2, lua_gettop(L), params, LCFFI_MAXPARAMS);
   if (cparse_cdef(S, src, len, params, n, &err) != 0)
     return luaL_error(L, "cdef:%d: %s", err.line, err.msg);
   return 0;
 }
 
 static int lcffi_typeof(lua_State *L) {
-  return cdata_ffi_typeof(L, cffi_upstate(L));
+  return ctypeobj_ffi_typeof(L, cffi_upstate(L));
 }
 
 /* ---- thin wrappers ------------------------------------------------------ */
@@ -53,12 +65,12 @@ static int lcffi_typeof(lua_State *L) {
 
 LCFFI_WRAP(new, cdata_ffi_new)
 LCFFI_WRAP(cast, cdata_ffi_cast)
-LCFFI_WRAP(metatype, cdata_ffi_metatype)
+LCFFI_WRAP(metatype, ctypeobj_ffi_metatype)
 LCFFI_WRAP(gc, cdata_ffi_gc)
-LCFFI_WRAP(sizeof, cdata_ffi_sizeof)
-LCFFI_WRAP(alignof, cdata_ffi_alignof)
-LCFFI_WRAP(offsetof, cdata_ffi_offsetof)
-LCFFI_WRAP(istype, cdata_ffi_istype)
+LCFFI_WRAP(sizeof, ctypeobj_ffi_sizeof)
+LCFFI_WRAP(alignof, ctypeobj_ffi_alignof)
+LCFFI_WRAP(offsetof, ctypeobj_ffi_offsetof)
+LCFFI_WRAP(istype, ctypeobj_ffi_istype)
 LCFFI_WRAP(string, cdata_ffi_string)
 LCFFI_WRAP(copy, cdata_ffi_copy)
 LCFFI_WRAP(fill, cdata_ffi_fill)
@@ -227,6 +239,7 @@ CFFI_EXPORT int luaopen_cffi(lua_State *L) {
     S = lcffi_newstate(L);
     st = lua_gettop(L);
     cdata_open(L, S, st);
+    ctypeobj_open(L, S, st);
     clib_open(L, S);
   }
   lua_createtable(L, 0, sizeof(lcffi_funcs) / sizeof(lcffi_funcs[0]) + 16);
