@@ -59,7 +59,7 @@ asan: deps all build/asan/cffi.so $(TESTLIB)
 	CFFI_CPATH=build/asan/?.so $(BUSTED) spec
 
 valgrind: all $(TESTLIB)
-	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	valgrind --keep-debuginfo=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	  --show-leak-kinds=definite --suppressions=scripts/valgrind.supp -q $(LUA) $$(command -v busted) $(BUSTED_FLAGS) spec
 
 bench: all
