@@ -1137,7 +1137,11 @@ op("cast", 8, function()
   if r[1] and type(r[2]) == "userdata" then
     local res = r[2]
     local inf = objinfo(res)
-    if type(v) == "function" and isfptr(res) then inf.call, inf.cb = true, true end
+    -- only a Lua function becomes a callback; a library function cast to an
+    -- unrelated signature is not safe to call
+    if type(v) == "function" and debug.getinfo(v, "S").what == "Lua" and isfptr(res) then
+      inf.call, inf.cb = true, true
+    end
     -- a pointer made from one of our objects: we know how far it reaches
     local vi = iscdata(v) and info[v]
     local vt = iscdata(v) and typestr(v) or ""
