@@ -29,6 +29,7 @@ build = {
       sources = {
         "src/ctype.c", "src/clex.c", "src/cparse.c", "src/cconv.c",
         "src/cdata.c", "src/ctypeobj.c", "src/carith.c", "src/ccall.c",
+        "src/cabi.c",
         "src/ccallback.c", "src/clib.c", "src/lcffi.c",
       },
       defines = { "_GNU_SOURCE" },

@@ -3,8 +3,8 @@
 **
 ** Every function type gets one call descriptor, prepared on first use and
 ** cached by type id: how each argument converts, the libffi types and a
-** prepared ffi_cif (the only place types are described to libffi:
-** callbacks get the same cif through ccall_cif).  On x86-64 SysV and aarch64 a signature whose
+** prepared ffi_cif (cabi.c describes the types; callbacks get the same
+** cif through ccall_cif).  On x86-64 SysV and aarch64 a signature whose
 ** arguments all go to registers (integers/pointers and float/double, which
 ** are allocated from two separate register files in order) is called
 ** directly through a C function-pointer type chosen by class; everything
@@ -21,6 +21,7 @@
 #include <ffi.h>
 
 #include "cffi.h"
+#include "cabi.h"
 
 #if defined(__GNUC__)
 #define CCALL_LIKELY(x)    __builtin_expect(!!(x), 1)
@@ -34,16 +35,6 @@
 #define CCALL_NOINLINE     static
 #endif
 
-/* Direct calls need an ABI where integer and floating-point arguments use
-** separate register files, each assigned in argument order, and where a
-** stack argument takes an 8-byte slot (integers beyond the registers). */
-#if (defined(__x86_64__) && !defined(_WIN64) && !defined(__ILP32__)) || \
-    (defined(__aarch64__) && !defined(__APPLE__) && !defined(_WIN32))
-#define CCALL_DIRECT 1
-#else
-#define CCALL_DIRECT 0
-#endif
-
 #define CCALL_MAXINT  8   /* integer-class arguments of a direct call */
 #define CCALL_MAXFP   8   /* float/double arguments of a direct call */
 #if defined(__x86_64__)
@@ -54,25 +45,6 @@
 #define CCALL_NFPRET  4
 #endif
 #define CCALL_NRET    4   /* register images of a result */
-/* Records larger than this never pass in registers (x86-64 SysV: over 16
-** bytes, memory class; AAPCS64: over 16 bytes by reference, except
-** homogeneous fp/vector aggregates, at most 4 x 16 bytes; other ABIs:
-** a generous bound): libffi then needs only their size and alignment, so
-** they are described as one block, without walking their members. */
-#if defined(__x86_64__)
-#define CCALL_BLOCKMIN 16
-#elif defined(__aarch64__)
-#define CCALL_BLOCKMIN 64
-#else
-#define CCALL_BLOCKMIN 256
-#endif
-#define CCALL_MAXBYVAL 65536  /* bytes of a record passed or returned by value:
-                                 ffi_call copies it to the C stack (alloca) */
-#define CCALL_MAXALIGN 16     /* libffi aligns stack arguments from a
-                                 16-byte-aligned base: no more */
-#define CCALL_MAXDEPTH 200    /* nesting of a record passed by value the
-                                 type walkers follow (a chain of typedefs
-                                 makes it as deep as one likes) */
 #define CCALL_STACKBUF 512  /* bytes of argument buffer kept on the C stack */
 
 /* One argument register image: integers extended to 64 bits, a double's
@@ -178,7 +150,7 @@ typedef struct CCallState {
 
 /* ---- direct-call invokers ---------------------------------------------- */
 
-#if CCALL_DIRECT
+#if CABI_DIRECT
 
 #define CCALL_TI1 uint64_t
 #define CCALL_TI2 CCALL_TI1, uint64_t
@@ -327,499 +299,11 @@ static const char *ccall_repr(CTState *S, CTypeID id, char *buf, size_t n) {
 }
 
 
-/* ---- libffi types ------------------------------------------------------ */
-
-static ffi_type *ccall_inttype(size_t size, int isunsigned) {
-  switch (size) {
-    case 1: return isunsigned ? &ffi_type_uint8 : &ffi_type_sint8;
-    case 2: return isunsigned ? &ffi_type_uint16 : &ffi_type_sint16;
-    case 4: return isunsigned ? &ffi_type_uint32 : &ffi_type_sint32;
-    case 8: return isunsigned ? &ffi_type_uint64 : &ffi_type_sint64;
-    default: return NULL;
-  }
-}
-
-/* The integer type an enum or integer reads as (enums: their underlying). */
-static const CType *ccall_intof(CTState *S, const CType *ct) {
-  if (ct->kind == CT_ENUM && ct->child != 0) return ctype_get(S, ct->child);
-  return ct;
-}
-
-static ffi_type *ccall_floattype(size_t size) {
-  if (size == 4) return &ffi_type_float;
-  if (size == 8) return &ffi_type_double;
-  return &ffi_type_longdouble;
-}
-
-static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls);
-
-/* The libffi type of a value of type id (NULL: cannot be passed by value). */
-static ffi_type *ccall_ffitype(lua_State *L, CTState *S, CTypeID id, int calls) {
-  const CType *ct = ctype_get(S, id);
-  switch (ct->kind) {
-    case CT_BOOL: return &ffi_type_uint8;
-    case CT_INT: case CT_ENUM:
-      ct = ccall_intof(S, ct);
-      return ccall_inttype(ct->size, ct->flags & CTF_UNSIGNED);
-    case CT_FLOAT: return ccall_floattype(ct->size);
-    case CT_PTR: case CT_REF: case CT_ARRAY: case CT_FUNC:
-      return &ffi_type_pointer;
-    case CT_STRUCT: case CT_UNION: case CT_COMPLEX:
-      return ccall_aggtype(L, S, id, calls);
-    default: return NULL;
-  }
-}
-
-/*
-** Aggregates.  A record whose members libffi can lay out itself (no
-** bitfields, no packing, natural alignment: checked against our offsets)
-** becomes a struct ffi_type of its members, arrays expanded element by
-** element; anything else (unions, bitfields, packed records) becomes a
-** sequence of units of its alignment, each an integer or, where only
-** floating-point members cover it, a float/double: the classification
-** both ABIs make.  Complex is a pair of its parts.  The types live in
-** userdata anchored in the CALLS table at key -id.
-*/
-
-typedef struct CCallAgg {
-  ffi_type t;
-  ffi_type *elems[1];  /* allocated longer, NULL-terminated */
-} CCallAgg;
-
-typedef struct CCallWalk {
-  lua_State *L;
-  CTState *S;
-  int calls;
-  ffi_type **out;      /* pass 2: where elements go (NULL: count only) */
-  uint32_t n;          /* elements so far */
-  size_t off;          /* pass 2: libffi's own running layout */
-  int ok;              /* 0: libffi would lay it out differently */
-  int deep;            /* nested deeper than CCALL_MAXDEPTH */
-} CCallWalk;
-
-static void ccall_emit(CCallWalk *w, ffi_type *t, size_t off) {
-  if (w->out != NULL) {
-    size_t a = t->alignment ? t->alignment : 1;
-    size_t o = (w->off + a - 1) / a * a;
-    if (o != off) w->ok = 0;
-    w->off = o + t->size;
-    w->out[w->n] = t;
-  }
-  w->n++;
-}
-
-/* Elements of a value of type id at offset off; 0 when it needs units
-** (or is nested too deeply: w->deep). */
-static int ccall_walk(CCallWalk *w, CTypeID id, size_t off, int depth) {
-  CTState *S = w->S;
-  const CType *ct = ctype_get(S, id);
-  if (depth > CCALL_MAXDEPTH) { w->deep = 1; return 0; }
-  switch (ct->kind) {
-    case CT_STRUCT: {
-      uint32_t i, nf = ct->nfield;
-      if (ct->flags & CTF_PACKED) return 0;
-      for (i = 0; i < nf; i++) {
-        const CField *f = ctype_field(S, ct, i);
-        if (f->flags & CFF_CONSTVAL) continue;
-        if (f->flags & (CFF_BITFIELD | CFF_PACKED)) return 0;
-        if (!ccall_walk(w, f->type, off + f->offset, depth + 1)) return 0;
-        ct = ctype_get(S, id);           /* the walk may add types */
-      }
-      return 1;
-    }
-    case CT_UNION: {
-      ffi_type *t = ccall_aggtype(w->L, S, id, w->calls);
-      if (t == NULL) return 0;
-      ccall_emit(w, t, off);
-      return 1;
-    }
-    case CT_ARRAY: {
-      CTypeID eid = ct->child;
-      size_t n = ct->count, esz, i;
-      if ((ct->flags & (CTF_VLA | CTF_INCOMPLETE)) || ct->size == 0) return 1;
-      esz = ctype_get(S, eid)->size;
-      if (esz == 0) return 0;
-      n = ct->size / esz;
-      for (i = 0; i < n; i++)
-        if (!ccall_walk(w, eid, off + i * esz, depth + 1)) return 0;
-      return 1;
-    }
-    case CT_COMPLEX: {
-      const CType *e = ctype_get(S, ct->child);
-      ffi_type *t;
-      if (e->kind != CT_FLOAT || (e->size != 4 && e->size != 8)) return 0;
-      t = ccall_floattype(e->size);
-      ccall_emit(w, t, off);
-      ccall_emit(w, t, off + e->size);
-      return 1;
-    }
-    case CT_VECTOR: case CT_VOID: case CT_FUNC:
-      return 0;
-    default: {
-      ffi_type *t = ccall_ffitype(w->L, S, id, w->calls);
-      if (t == NULL) return 0;
-      ccall_emit(w, t, off);
-      return 1;
-    }
-  }
-}
-
-/* Byte classes for the unit layout. */
-enum { CB_PAD = 0, CB_INT, CB_FLOAT, CB_DOUBLE, CB_MIXFP };
-
-static void ccall_markbytes(unsigned char *map, size_t size, size_t off,
-                            size_t n, int cls) {
-  size_t i;
-  for (i = off; i < off + n && i < size; i++) {
-    int old = map[i];
-    if (old == CB_PAD || old == cls) map[i] = (unsigned char)cls;
-    else if (old == CB_INT || cls == CB_INT) map[i] = CB_INT;
-    else map[i] = CB_MIXFP;
-  }
-}
-
-/* Mark the bytes of a value of type id at off; 0 when nested too deeply. */
-static int ccall_mark(CTState *S, CTypeID id, unsigned char *map,
-                      size_t size, size_t off, int depth) {
-  const CType *ct = ctype_get(S, id);
-  if (depth > CCALL_MAXDEPTH) return 0;
-  switch (ct->kind) {
-    case CT_FLOAT:
-      ccall_markbytes(map, size, off, ct->size,
-                      ct->size == 4 ? CB_FLOAT : ct->size == 8 ? CB_DOUBLE : CB_INT);
-      break;
-    case CT_COMPLEX: case CT_VECTOR: {
-      const CType *e = ctype_get(S, ct->child);
-      int cls = e->kind != CT_FLOAT ? CB_INT :
-                e->size == 4 ? CB_FLOAT : e->size == 8 ? CB_DOUBLE : CB_INT;
-      ccall_markbytes(map, size, off, ct->size, cls);
-      break;
-    }
-    case CT_ARRAY: {
-      size_t esz = ctype_get(S, ct->child)->size, i, n;
-      CTypeID eid = ct->child;
-      if (esz == 0) break;
-      n = ct->size / esz;
-      for (i = 0; i < n; i++)
-        if (!ccall_mark(S, eid, map, size, off + i * esz, depth + 1)) return 0;
-      break;
-    }
-    case CT_STRUCT: case CT_UNION: {
-      uint32_t i, nf = ct->nfield;
-      for (i = 0; i < nf; i++) {
-        const CField *f = ctype_field(S, ctype_get(S, id), i);
-        if (f->flags & CFF_CONSTVAL) continue;
-        if (f->flags & CFF_BITFIELD)
-          ccall_markbytes(map, size, off + f->offset,
-                          (f->bitpos + f->bitsize + 7) / 8, CB_INT);
-        else if (!ccall_mark(S, f->type, map, size, off + f->offset, depth + 1))
-          return 0;
-      }
-      break;
-    }
-    default:
-      ccall_markbytes(map, size, off, ct->size, CB_INT);
-      break;
-  }
-  return 1;
-}
-
-/* Beyond CCALL_MAXDEPTH a record's classification is not known: refuse. */
-static void ccall_deeperror(lua_State *L, CTState *S, CTypeID id) {
-  char buf[128];
-  luaL_error(L, "cannot pass or return '%s' by value (nested too deeply)",
-             ctype_repr(S, id, buf, sizeof buf));
-}
-
-static ffi_type *ccall_unitclass(const unsigned char *map, size_t u) {
-  int seen = 0;
-  size_t i;
-  for (i = 0; i < u; i++) seen |= 1 << map[i];
-  if ((seen & (1 << CB_INT)) || seen <= 1) return ccall_inttype(u, 1);
-  if (seen == (1 << CB_FLOAT) && u == 4) return &ffi_type_float;
-  if (seen == (1 << CB_DOUBLE) && u == 8) return &ffi_type_double;
-#if defined(__x86_64__)
-  /* SysV classifies by eightbyte: any floating-point mix is SSE. */
-  if (u == 8) return &ffi_type_double;
-  if (u == 4) return &ffi_type_float;
-#endif
-  return ccall_inttype(u, 1);
-}
-
-static CCallAgg *ccall_newagg(lua_State *L, uint32_t n, size_t size,
-                              size_t align) {
-  CCallAgg *a = (CCallAgg *)lua_newuserdatauv(L,
-      sizeof(CCallAgg) + n * sizeof(ffi_type *), 0);
-  memset(a, 0, sizeof(CCallAgg) + n * sizeof(ffi_type *));
-  a->t.size = size;
-  a->t.alignment = (unsigned short)align;
-  a->t.type = FFI_TYPE_STRUCT;
-  a->t.elements = a->elems;
-  return a;
-}
-
-static ffi_type *ccall_unitagg(lua_State *L, CTState *S, CTypeID id) {
-  const CType *ct = ctype_get(S, id);
-  size_t size = ct->size, align = ct->align ? ct->align : 1;
-  size_t u = align > 8 ? 8 : align, i, n;
-  unsigned char small[256], *map = small;
-  CCallAgg *a;
-  if (size % u != 0) u = 1;
-  n = size / u;
-  if (size > sizeof small) {
-    map = (unsigned char *)lua_newuserdatauv(L, size, 0);
-  }
-  memset(map, 0, size);
-  if (!ccall_mark(S, id, map, size, 0, 0))
-    ccall_deeperror(L, S, id);
-  a = ccall_newagg(L, (uint32_t)n, size, align);
-  for (i = 0; i < n; i++) a->elems[i] = ccall_unitclass(map + i * u, u);
-  a->elems[n] = NULL;
-  if (map != small) lua_remove(L, -2);
-  return &a->t;
-}
-
-#if defined(__x86_64__)
-/* SysV passes an aggregate with a misaligned member (packed records) in
-** memory.  Checked for sizes up to 16 bytes: larger ones go there anyway. */
-static int ccall_misaligned(CTState *S, CTypeID id, size_t off, int depth) {
-  const CType *ct = ctype_get(S, id);
-  if (depth > CCALL_MAXDEPTH) return 0;   /* the walk refuses it */
-  switch (ct->kind) {
-    case CT_STRUCT: case CT_UNION: {
-      uint32_t i, nf = ct->nfield;
-      for (i = 0; i < nf; i++) {
-        const CField *f = ctype_field(S, ctype_get(S, id), i);
-        if (f->flags & (CFF_CONSTVAL | CFF_BITFIELD)) continue;
-        if (ccall_misaligned(S, f->type, off + f->offset, depth + 1)) return 1;
-      }
-      return 0;
-    }
-    case CT_ARRAY: {
-      CTypeID eid = ct->child;
-      size_t esz = ctype_get(S, eid)->size, i, n;
-      if (esz == 0) return 0;
-      n = ct->size / esz;
-      for (i = 0; i < n && i < 16; i++)
-        if (ccall_misaligned(S, eid, off + i * esz, depth + 1)) return 1;
-      return 0;
-    }
-    default:
-      return ct->align > 1 && off % ct->align != 0;
-  }
-}
-
-#endif
-
-/* A record libffi passes in memory (x86-64) or by reference (aarch64)
-** whatever its size, described without its members: its only element
-** claims 64 bytes (over x86-64's 32-byte limit for registers; never an
-** aarch64 homogeneous fp aggregate).  libffi reads only the outer size
-** and alignment to copy it. */
-typedef struct CCallMemAgg {
-  ffi_type t;
-  ffi_type *elems[2];
-  ffi_type big;
-  ffi_type *bigelems[2];
-} CCallMemAgg;
-
-static ffi_type *ccall_memagg(lua_State *L, size_t size, size_t align) {
-  CCallMemAgg *m = (CCallMemAgg *)lua_newuserdatauv(L, sizeof(CCallMemAgg), 0);
-  memset(m, 0, sizeof *m);
-  m->t.size = size;
-  m->t.alignment = (unsigned short)align;
-  m->t.type = FFI_TYPE_STRUCT;
-  m->t.elements = m->elems;
-  m->elems[0] = &m->big;
-  m->big.size = 64;
-  m->big.alignment = 1;
-  m->big.type = FFI_TYPE_STRUCT;
-  m->big.elements = m->bigelems;
-  m->bigelems[0] = &ffi_type_uint8;
-  return &m->t;
-}
-
-/* The (cached) libffi type of a struct, union or complex; NULL when it
-** cannot be passed by value.  Leaves the stack as it was. */
-static ffi_type *ccall_aggtype(lua_State *L, CTState *S, CTypeID id, int calls) {
-  const CType *ct;
-  ffi_type *t = NULL;
-  CCallWalk w;
-  size_t size, align;
-  int ok;
-  lua_rawgeti(L, calls, -(lua_Integer)id);
-  if (lua_type(L, -1) == LUA_TUSERDATA) {
-    t = (ffi_type *)lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return t;
-  }
-  lua_pop(L, 1);
-  ct = ctype_get(S, id);
-  if ((ct->flags & (CTF_INCOMPLETE | CTF_VLA)) || ct->size == 0 ||
-      ct->size > CCALL_MAXBYVAL || ct->align > CCALL_MAXALIGN)
-    return NULL;
-  size = ct->size;
-  align = ct->align ? ct->align : 1;
-  luaL_checkstack(L, 8, "too many nested types");
-  if (size > CCALL_BLOCKMIN && ctype_isrecord(ct)) {
-    t = ccall_memagg(L, size, align);
-    lua_rawseti(L, calls, -(lua_Integer)id);
-    return t;
-  }
-#if defined(__x86_64__)
-  if (size <= 16 && ccall_misaligned(S, id, 0, 0)) {
-    t = ccall_memagg(L, size, align);
-    lua_rawseti(L, calls, -(lua_Integer)id);
-    return t;
-  }
-#endif
-  w.L = L; w.S = S; w.calls = calls; w.out = NULL; w.n = 0; w.off = 0; w.ok = 1;
-  w.deep = 0;
-  ok = ct->kind != CT_UNION && ccall_walk(&w, id, 0, 0);
-  if (w.deep) ccall_deeperror(L, S, id);
-  if (ok && w.n > 0) {
-    CCallAgg *a = ccall_newagg(L, w.n, size, align);
-    w.out = a->elems; w.n = 0; w.off = 0; w.ok = 1;
-    ccall_walk(&w, id, 0, 0);
-    a->elems[w.n] = NULL;
-    if (w.ok && (w.off + align - 1) / align * align == size) t = &a->t;
-    else lua_pop(L, 1);
-  }
-  if (t == NULL) {
-    ct = ctype_get(S, id);
-    if (ct->kind == CT_COMPLEX && ctype_get(S, ct->child)->kind != CT_FLOAT)
-      return NULL;
-    t = ccall_unitagg(L, S, id);
-  }
-  lua_rawseti(L, calls, -(lua_Integer)id);
-  return t;
-}
-
-
 /* ---- small records in registers ---------------------------------------- */
 
-/*
-** A direct call can pass a small record (or complex number) whose leaves
-** are all integers/pointers or all float/double where the ABI puts it in
-** consecutive registers of one file, each holding `stride` bytes of its
-** memory image:
-** - x86-64 SysV: up to 16 bytes, one register per eightbyte (an all-fp
-**   record is SSE class, an all-integer one INTEGER class; records mixing
-**   the two, packed ones and anything else go through libffi);
-** - aarch64 AAPCS64: a homogeneous fp aggregate of 1 to 4 floats or
-**   doubles takes one fp register per member; an all-integer record of up
-**   to 16 bytes takes one or two integer registers.
-** Results come back the same way (x86-64: rax:rdx / xmm0:xmm1; aarch64:
-** x0:x1 / d0..d3), read through a function type returning a record of the
-** same class.  ffi._slowpath makes the same calls through the ffi_cif.
-*/
-typedef struct CCallAggPlan { uint8_t fp, nreg, stride; } CCallAggPlan;
-
-typedef struct CCallLeaves {
-  uint32_t nint, nfp;
-  size_t fpsize;       /* size of the fp leaves, (size_t)-1 when mixed */
-  int bad;             /* something libffi must handle */
-} CCallLeaves;
-
-static void ccall_fpleaf(CCallLeaves *lv, size_t size) {
-  lv->nfp++;
-  if (lv->fpsize == 0) lv->fpsize = size;
-  else if (lv->fpsize != size) lv->fpsize = (size_t)-1;
-}
-
-static void ccall_leaves(CTState *S, CTypeID id, CCallLeaves *lv, int depth) {
-  const CType *ct = ctype_get(S, id);
-  if (lv->bad || depth > 8 || lv->nint + lv->nfp > 16) { lv->bad = 1; return; }
-  switch (ct->kind) {
-    case CT_BOOL: case CT_INT: case CT_ENUM: case CT_PTR:
-      if (ct->size == 0 || ct->size > 8) lv->bad = 1;
-      else lv->nint++;
-      return;
-    case CT_FLOAT:
-      if (ct->size == sizeof(float) || ct->size == sizeof(double))
-        ccall_fpleaf(lv, ct->size);
-      else
-        lv->bad = 1;
-      return;
-    case CT_COMPLEX: {
-      const CType *e = ctype_get(S, ct->child);
-      if (e->kind == CT_FLOAT && (e->size == sizeof(float) || e->size == sizeof(double))) {
-        ccall_fpleaf(lv, e->size);
-        ccall_fpleaf(lv, e->size);
-      } else {
-        lv->bad = 1;
-      }
-      return;
-    }
-    case CT_ARRAY: {
-      CTypeID eid = ct->child;
-      size_t esz = ctype_get(S, eid)->size, i, n;
-      if ((ct->flags & (CTF_VLA | CTF_INCOMPLETE)) || ct->size == 0 || esz == 0) {
-        lv->bad = 1;
-        return;
-      }
-      n = ct->size / esz;
-      for (i = 0; i < n && !lv->bad; i++) ccall_leaves(S, eid, lv, depth + 1);
-      return;
-    }
-    case CT_STRUCT: {
-      uint32_t i, nf = ct->nfield;
-      if ((ct->flags & (CTF_PACKED | CTF_VLA | CTF_FLEX | CTF_INCOMPLETE)) ||
-          ct->size == 0) {
-        lv->bad = 1;
-        return;
-      }
-      for (i = 0; i < nf && !lv->bad; i++) {
-        const CField *f = ctype_field(S, ctype_get(S, id), i);
-        if (f->flags & CFF_CONSTVAL) continue;
-        if (f->flags & (CFF_BITFIELD | CFF_PACKED)) { lv->bad = 1; return; }
-        ccall_leaves(S, f->type, lv, depth + 1);
-      }
-      return;
-    }
-    default:             /* unions, vectors, long double... */
-      lv->bad = 1;
-      return;
-  }
-}
-
-/* 1 with *p filled when a record of type id passes in registers. */
-static int ccall_aggplan(CTState *S, CTypeID id, CCallAggPlan *p) {
-#if CCALL_DIRECT
-  const CType *ct = ctype_get(S, id);
-  size_t size = ct->size;
-  CCallLeaves lv;
-  if (size == 0 || size > 32 || ct->align > 8) return 0;
-  memset(&lv, 0, sizeof lv);
-  ccall_leaves(S, id, &lv, 0);
-  if (lv.bad || lv.nint + lv.nfp == 0) return 0;
-#if defined(__x86_64__)
-  if (size > 16 || (lv.nint > 0 && lv.nfp > 0)) return 0;
-  p->fp = lv.nfp > 0;
-  p->stride = 8;
-  p->nreg = (uint8_t)((size + 7) / 8);
-  return 1;
-#else
-  if (lv.nint == 0 && lv.nfp <= 4 && (lv.fpsize == 4 || lv.fpsize == 8) &&
-      size == lv.nfp * lv.fpsize) {
-    p->fp = 1;
-    p->stride = (uint8_t)lv.fpsize;
-    p->nreg = (uint8_t)lv.nfp;
-    return 1;
-  }
-  if (lv.nfp > 0 || size > 16) return 0;
-  p->fp = 0;
-  p->stride = 8;
-  p->nreg = (uint8_t)((size + 7) / 8);
-  return 1;
-#endif
-#else
-  (void)S; (void)id; (void)p;
-  return 0;
-#endif
-}
-
-/* Memory image <-> register images (each image's unused bytes zero). */
+/* A record cabi_aggplan accepts passes as nreg register images, each
+** holding `stride` bytes of its memory image.
+** Memory image <-> register images (each image's unused bytes zero). */
 CCALL_INLINE void ccall_split(const unsigned char *src, size_t size,
                               unsigned stride, CCallReg *r, unsigned nreg) {
   unsigned k;
@@ -853,8 +337,8 @@ static void ccall_byvalerror(lua_State *L, CTState *S, CTypeID id) {
   const char *why = (ct->flags & CTF_INCOMPLETE) ? " (incomplete type)" :
                     ct->kind == CT_VECTOR ? " (vector type)" :
                     ct->size == 0 ? " (empty type)" :
-                    ct->size > CCALL_MAXBYVAL ? " (larger than 65536 bytes)" :
-                    ct->align > CCALL_MAXALIGN ? " (aligned to more than 16 bytes)" : "";
+                    ct->size > CABI_MAXBYVAL ? " (larger than 65536 bytes)" :
+                    ct->align > CABI_MAXALIGN ? " (aligned to more than 16 bytes)" : "";
   luaL_error(L, "cannot pass or return '%s' by value%s",
              ccall_repr(S, id, buf, sizeof buf), why);
 }
@@ -868,7 +352,7 @@ static ffi_type *ccall_planarg(lua_State *L, CTState *S, CCallArg *a,
   a->size = 8;
   switch (ct->kind) {
     case CT_BOOL: case CT_INT: case CT_ENUM:
-      t = ccall_ffitype(L, S, id, calls);
+      t = cabi_ffitype(L, S, id, calls);
       a->conv = (uint8_t)cconv_sclass(S, id, CCF_ARG);
       if (t == NULL || a->conv > CA_BOOL) break;
       return t;
@@ -894,7 +378,7 @@ static ffi_type *ccall_planarg(lua_State *L, CTState *S, CCallArg *a,
       return ccall_planarg(L, S, a, pid, calls);
     }
     case CT_STRUCT: case CT_UNION: case CT_COMPLEX:
-      t = ccall_aggtype(L, S, id, calls);
+      t = cabi_aggtype(L, S, id, calls);
       if (t == NULL) break;
       a->conv = CA_AGG;
       a->size = (uint32_t)t->size;
@@ -914,7 +398,7 @@ static ffi_type *ccall_planret(lua_State *L, CTState *S, CCallDesc *d,
   switch (ct->kind) {
     case CT_VOID: d->rconv = CR_VOID; return &ffi_type_void;
     case CT_BOOL: case CT_INT: case CT_ENUM:
-      t = ccall_ffitype(L, S, id, calls);
+      t = cabi_ffitype(L, S, id, calls);
       d->rconv = (uint8_t)cconv_sclass(S, id, 0);
       if (t == NULL || d->rconv > CCS_BOOL) break;
       return t;
@@ -926,7 +410,7 @@ static ffi_type *ccall_planret(lua_State *L, CTState *S, CCallDesc *d,
     case CT_PTR: d->rconv = CR_PTR; return &ffi_type_pointer;
     case CT_REF: d->rconv = CR_OTHER; return &ffi_type_pointer;
     case CT_STRUCT: case CT_UNION: case CT_COMPLEX:
-      t = ccall_aggtype(L, S, id, calls);
+      t = cabi_aggtype(L, S, id, calls);
       if (t == NULL) break;
       d->rconv = CR_AGG;
       d->rbytes = (uint32_t)t->size;
@@ -945,7 +429,7 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   CCallState *cs = ccall_state(L, S);
   const CType *ft = ctype_get(S, fid);
   uint32_t n = ft->nfield, i, ni = 0, nf = 0, nagg = 0;
-  int calls, direct = CCALL_DIRECT, kind = CK_INT;
+  int calls, direct = CABI_DIRECT, kind = CK_INT;
   size_t off = 0, sz;
   CCallDesc *d;
   char buf[160];
@@ -965,8 +449,8 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
                                     n * sizeof(CCallArg));
   d->rtype = ccall_planret(L, S, d, calls);
   if (d->rconv == CR_AGG) {
-    CCallAggPlan p;
-    if (ccall_aggplan(S, d->ret, &p)) {
+    CAbiAggPlan p;
+    if (cabi_aggplan(S, d->ret, &p)) {
       kind = p.fp ? CK_AGGFP : CK_AGGINT;
       d->rnreg = p.nreg;
       d->rstride = p.stride;
@@ -981,7 +465,7 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   for (i = 0; i < n; i++) {
     CCallArg *a = &d->args[i];
     CTypeID pid = ctype_field(S, ctype_get(S, fid), i)->type;
-    CCallAggPlan p;
+    CAbiAggPlan p;
     d->atypes[i] = ccall_planarg(L, S, a, pid, calls);
     a->off = (uint32_t)off;
     off += CCALL_ALIGN16(a->size);
@@ -989,7 +473,7 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
       a->reg = (uint8_t)(8 + (nf < 255 ? nf++ : nf));
     } else if (a->conv <= CA_STR || a->conv == CA_REF) {
       a->reg = (uint8_t)(ni < 255 ? ni++ : ni);
-    } else if (a->conv == CA_AGG && ccall_aggplan(S, pid, &p)) {
+    } else if (a->conv == CA_AGG && cabi_aggplan(S, pid, &p)) {
       uint32_t *nr = p.fp ? &nf : &ni;
       nagg++;
       a->nreg = p.nreg;
@@ -1013,7 +497,7 @@ static CCallDesc *ccall_prep(lua_State *L, CTState *S, CTypeID fid) {
   ** whole while later scalars still take registers: only calls whose
   ** records all fit are direct. */
   if (nagg > 0 && ni > CCALL_NINTREG) direct = 0;
-#if CCALL_DIRECT
+#if CABI_DIRECT
   if (direct && !d->variadic && ni <= CCALL_MAXINT && nf <= CCALL_MAXFP)
     d->dinvoke = ccall_invokers[kind][ni][nf];
 #else
@@ -1257,7 +741,7 @@ static CTypeID ccall_vartype(lua_State *L, CTState *S, int idx, int narg,
       switch (ct->kind) {
         case CT_BOOL: return CTID_INT;
         case CT_INT: case CT_ENUM: {
-          const CType *it = ccall_intof(S, ct);
+          const CType *it = cabi_intof(S, ct);
           if (it->size < 4) return CTID_INT;
           if (it->size == 4) return (it->flags & CTF_UNSIGNED) ? CTID_UINT : CTID_INT;
           return (it->flags & CTF_UNSIGNED) ? CTID_UINT64 : CTID_INT64;
@@ -1354,7 +838,7 @@ static int ccall_general(lua_State *L, CTState *S, const CCallDesc *d,
       } else if (lua_type(L, idx) != LUA_TNIL) {
         cconv_toarg(L, S, vid, slot, idx, CCF_ARG | CCF_NARG(i + 1), name);
       }
-      at[i] = ccall_ffitype(L, S, vid, 0);
+      at[i] = cabi_ffitype(L, S, vid, 0);
     }
     st = ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, (unsigned)nfix, (unsigned)nall,
                           d->rtype, at);
@@ -1401,7 +885,7 @@ static int ccall_closure(lua_State *L) {
   return ccall_closureslow(L, f);
 }
 
-#if CCALL_DIRECT
+#if CABI_DIRECT
 /* Closures of functions with n <= 4 scalar parameters and a scalar result
 ** (f->nfast is -1 otherwise): the same, unrolled, and with the call made
 ** inline when every argument and the result are of integer class
@@ -1474,7 +958,7 @@ static const lua_CFunction ccall_closures[5] = {
 
 /* The closure function for a function type: by arity when small. */
 static lua_CFunction ccall_closurefor(CTState *S, CTypeID fid) {
-#if CCALL_DIRECT
+#if CABI_DIRECT
   const CType *ft = ctype_get(S, fid);
   if (ft->kind == CT_FUNC && !(ft->flags & CTF_VARIADIC) && ft->nfield <= 4)
     return ccall_closures[ft->nfield];

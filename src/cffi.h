@@ -588,6 +588,39 @@ CCONV_INLINE int cconv_fastptrarg(lua_State *L, int cls, int idx, uint64_t *out)
 }
 
 /* ======================================================================
+** ABI descriptions (cabi.c).  The ffi_type side is in src/cabi.h, which
+** includes libffi's ffi.h (only ccall.c and cabi.c need it).
+** ====================================================================== */
+
+/* Direct calls need an ABI where integer and floating-point arguments use
+** separate register files, each assigned in argument order, and where a
+** stack argument takes an 8-byte slot (integers beyond the registers). */
+#if (defined(__x86_64__) && !defined(_WIN64) && !defined(__ILP32__)) || \
+    (defined(__aarch64__) && !defined(__APPLE__) && !defined(_WIN32))
+#define CABI_DIRECT 1
+#else
+#define CABI_DIRECT 0
+#endif
+#define CABI_MAXBYVAL 65536   /* bytes of a record passed or returned by value:
+                                 ffi_call copies it to the C stack (alloca) */
+#define CABI_MAXALIGN 16      /* libffi aligns stack arguments from a
+                                 16-byte-aligned base: no more */
+
+/* The integer type an enum or integer reads as (enums: their underlying). */
+static inline const CType *cabi_intof(CTState *S, const CType *ct) {
+  if (ct->kind == CT_ENUM && ct->child != 0) return ctype_get(S, ct->child);
+  return ct;
+}
+
+/* How a small record (or complex) passes in registers of a direct call:
+** nreg consecutive registers of the fp (fp = 1) or integer file, each
+** holding stride bytes of its memory image. */
+typedef struct CAbiAggPlan { uint8_t fp, nreg, stride; } CAbiAggPlan;
+/* 1 with *p filled when a record of type id passes in registers (always 0
+** without CABI_DIRECT). */
+int cabi_aggplan(CTState *S, CTypeID id, CAbiAggPlan *p);
+
+/* ======================================================================
 ** Calls (ccall.c).
 ** ====================================================================== */
 
