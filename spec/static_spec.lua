@@ -25,6 +25,19 @@ describe("static linking (libcffi.a)", function()
     assert.matches("state 1 ok\nstate 2 ok\nstate 1 ok\nhost: ok", out, 1, true)
   end)
 
+  it("exports only luaopen_cffi even when built without -fvisibility (the rock's build)", function()
+    local so = os.tmpname() .. ".so"
+    local cflags = select(2, sh("pkg-config --cflags lua5.4")):gsub("%s+$", "")
+    local ok, out = sh(("cc -O0 -fPIC -shared -D_GNU_SOURCE %s -o %s src/*.c -lffi -ldl -lm"):format(cflags, so))
+    assert.is_true(ok, out)
+    ok, out = sh("nm -D --defined-only " .. so)
+    os.remove(so)
+    assert.is_true(ok, out)
+    local names = {}
+    for name in out:gmatch("%x+ [TDBR] (%S+)") do names[#names + 1] = name end
+    assert.same({ "luaopen_cffi" }, names)
+  end)
+
   it("exports luaopen_cffi and nothing else from cffi.so", function()
     local ok, out = sh("nm -D --defined-only cffi.so")
     assert.is_true(ok, out)

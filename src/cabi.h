@@ -9,6 +9,8 @@
 
 #include "cffi.h"
 
+#pragma GCC visibility push(hidden)
+
 /* The libffi type of a value of type id; NULL when it cannot be passed by
 ** value.  calls: stack index of the CFFI_T_CALLS table, where record types
 ** are cached (at key -id) and anchored (0: id is never a record). */
@@ -16,5 +18,7 @@ ffi_type *cabi_ffitype(lua_State *L, CTState *S, CTypeID id, int calls);
 /* The same for a struct, union or complex (cached); raises "cannot pass or
 ** return 'T' by value (nested too deeply)".  Leaves the stack as it was. */
 ffi_type *cabi_aggtype(lua_State *L, CTState *S, CTypeID id, int calls);
+
+#pragma GCC visibility pop
 
 #endif
