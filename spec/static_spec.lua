@@ -26,7 +26,9 @@ describe("static linking (libcffi.a)", function()
   end)
 
   it("exports only luaopen_cffi even when built without -fvisibility (the rock's build)", function()
-    local so = os.tmpname() .. ".so"
+    local base = os.tmpname()
+    local so = base .. ".so"
+    os.remove(base)
     local cflags = select(2, sh("pkg-config --cflags lua5.4")):gsub("%s+$", "")
     local ok, out = sh(("cc -O0 -fPIC -shared -D_GNU_SOURCE %s -o %s src/*.c -lffi -ldl -lm"):format(cflags, so))
     assert.is_true(ok, out)
