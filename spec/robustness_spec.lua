@@ -343,6 +343,23 @@ describe("robustness", function()
       assert.equal(9, n, out)
     end)
 
+    it("a function fetched from ffi.C earlier says the state is gone", function()
+      local out, ok = support.run_lua [[
+        local early = setmetatable({}, { __gc = function()
+          print("RES", pcall(ABS, -3))
+          print("<gc done>")
+        end })
+        local ffi = require "cffi"
+        ffi.cdef "int abs(int);"
+        ABS = ffi.C.abs
+        assert(ABS(-3) == 3)
+      ]]
+      assert.is_true(ok, out)
+      has(out, "RES\tfalse")
+      has(out, "cffi state is gone")
+      has(out, "<gc done>")
+    end)
+
     it("the state's __gc ignores any other value", function()
       local out = fresh [[
         local _, st = debug.getupvalue(ffi.new, 1)

@@ -131,7 +131,7 @@ typedef struct CCallFunc {
   void *fptr;
   CCallDesc *desc;     /* NULL until the first call */
   CTState *S;
-  const CLib *lib;     /* ccall_nolib for ffi.C and for no library */
+  const CLib *lib;     /* its library (ffi.C too); ccall_nolib for none */
   CTypeID fid;
   char name[1];        /* allocated longer */
 } CCallFunc;
@@ -984,7 +984,7 @@ void ccall_pushfunc(lua_State *L, CTState *S, CTypeID fid, void *fptr,
   f->fptr = fptr;
   f->desc = NULL;
   f->S = S;
-  f->lib = (cl != NULL && !cl->isC) ? cl : &ccall_nolib;
+  f->lib = cl != NULL ? cl : &ccall_nolib;
   f->fid = fid;
   memcpy(f->name, name, len + 1);
   lua_pushlightuserdata(L, f);

@@ -25,14 +25,21 @@
 /* S->lib: a block owned by Lua (anchored in the CFFI_T_LIBS table). */
 struct CLibState {
   const void *handlemt;  /* lua_topointer of the handle metatable */
+  CLib *C;               /* ffi.C's handle (Lua memory) */
 };
 
 void clib_checkopen(lua_State *L, CLib *lib) {
-  if (lib->handle == NULL)
+  if (lib->handle == NULL) {
+    if (lib->isC) luaL_error(L, "cffi state is gone");
     luaL_error(L, "library '%s' has been closed", lib->name);
+  }
 }
 
+/* ffi.C's handle is Lua memory that outlives this call at lua_close while
+** later finalizers run: closing it makes functions fetched from ffi.C raise
+** instead of reaching the freed state. */
 void clib_freestate(CTState *S) {
+  if (S->lib != NULL && S->lib->C != NULL) S->lib->C->handle = NULL;
   S->lib = NULL;
 }
 
@@ -320,6 +327,7 @@ int clib_open(lua_State *L, CTState *S) {
   };
   cffi_pushtable(L, S, CFFI_T_LIBS);
   S->lib = (struct CLibState *)lua_newuserdatauv(L, sizeof(struct CLibState), 0);
+  S->lib->C = NULL;
   lua_setfield(L, -2, "state");
   lua_createtable(L, 0, 2);
   lua_pushvalue(L, -1);
@@ -349,6 +357,7 @@ void clib_pushC(lua_State *L, CTState *S) {
   lua_pop(L, 1);
   lib = clib_newhandle(L, S, "C", 1);
   lib->handle = dlopen(NULL, RTLD_LAZY);
+  S->lib->C = lib;
   if (lib->handle == NULL) {
     const char *e = dlerror();
     luaL_error(L, "cannot open the C namespace: %s", e ? e : "?");
