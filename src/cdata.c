@@ -339,71 +339,27 @@ static void cdata_bounds(lua_State *L, CTState *S, CTypeID id, int64_t i, int64_
   }
 }
 
-/* The store of an integer of `size` bytes (1, 2, 4, 8), truncating as
-** cconv does; 0 for other sizes. */
-CDATA_INLINE int cdata_putint(void *dst, size_t size, uint64_t v) {
-  switch (size) {
-  case 1: { uint8_t x = (uint8_t)v; memcpy(dst, &x, 1); return 1; }
-  case 2: { uint16_t x = (uint16_t)v; memcpy(dst, &x, 2); return 1; }
-  case 4: { uint32_t x = (uint32_t)v; memcpy(dst, &x, 4); return 1; }
-  case 8: memcpy(dst, &v, 8); return 1;
-  default: return 0;
-  }
-}
-
 /*
 ** Reads and writes of plain integers (CT_INT, 1..8 bytes) and of float /
-** double, inline on the indexing paths.  Both give exactly what cconv
-** gives for these types (cconv_tolua; cconv_tocdata with a Lua integer
-** for an integer, any Lua number for a double); they answer 0 for
-** everything else, which then goes through cconv.
+** double, inline on the indexing paths, with cconv's own helpers (so the
+** rules stay cconv's); they answer 0 for everything else, which then goes
+** through cconv_tolua / cconv_tocdata.
 */
 CDATA_INLINE int cdata_pushnum(lua_State *L, const CType *t, const void *p) {
-  if (t->kind == CT_INT) {
-    int u = (t->flags & CTF_UNSIGNED) != 0;
-    switch (t->size) {
-    case 1: { uint8_t x; memcpy(&x, p, 1);
-      lua_pushinteger(L, u ? (lua_Integer)x : (lua_Integer)(int8_t)x); return 1; }
-    case 2: { uint16_t x; memcpy(&x, p, 2);
-      lua_pushinteger(L, u ? (lua_Integer)x : (lua_Integer)(int16_t)x); return 1; }
-    case 4: { uint32_t x; memcpy(&x, p, 4);
-      lua_pushinteger(L, u ? (lua_Integer)x : (lua_Integer)(int32_t)x); return 1; }
-    case 8: { uint64_t x; memcpy(&x, p, 8);
-      lua_pushinteger(L, (lua_Integer)x); return 1; }
-    default: return 0;
-    }
-  }
-  if (t->kind == CT_FLOAT) {
-    if (t->size == sizeof(double)) {
-      double d;
-      memcpy(&d, p, sizeof d);
-      lua_pushnumber(L, (lua_Number)d);
-      return 1;
-    }
-    if (t->size == sizeof(float)) {
-      float f;
-      memcpy(&f, p, sizeof f);
-      lua_pushnumber(L, (lua_Number)f);
-      return 1;
-    }
-  }
-  return 0;
+  int cls = cconv_numclass(t);
+  if (cls == CCS_OTHER) return 0;
+  return cconv_pushreg(L, cls, cconv_loadreg(cls, p));
 }
 
-/* The value at slot idx into the integer or double at p (see above). */
+/* The value at slot idx into the integer or double at p: a Lua integer for
+** an integer, any Lua number for a double (see above). */
 CDATA_INLINE int cdata_setnum(lua_State *L, const CType *t, void *p, int idx) {
-  if (t->kind == CT_INT) {
-    if (!lua_isinteger(L, idx))    /* floats, strings...: cconv */
-      return 0;
-    return cdata_putint(p, t->size, (uint64_t)lua_tointeger(L, idx));
-  }
-  if (t->kind == CT_FLOAT && t->size == sizeof(double) &&
-      lua_type(L, idx) == LUA_TNUMBER) {
-    double d = (double)lua_tonumber(L, idx);
-    memcpy(p, &d, sizeof d);
-    return 1;
-  }
-  return 0;
+  int cls = cconv_numclass(t);
+  uint64_t u;
+  if (!(cls <= CCS_U64 || cls == CCS_DOUBLE) || !cconv_fastreg(L, cls, idx, &u))
+    return 0;
+  cconv_storereg(cls, p, u);
+  return 1;
 }
 
 /* Push the element of type eid at addr: aggregates as references. */
@@ -897,7 +853,7 @@ static int cdata_fastcast(lua_State *L, CTState *S, CTypeID id, int t) {
       void *v = (void *)(uintptr_t)i;
       memcpy(p, &v, sizeof v);
     } else {
-      cdata_putint(p, size, (uint64_t)i);
+      cconv_storereg(cconv_numclass(ct), p, (uint64_t)i);
     }
     return 1;
   }

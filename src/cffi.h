@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lua.h"
 #include "lauxlib.h"
@@ -551,15 +552,59 @@ CCONV_INLINE int cconv_pushreg(lua_State *L, int cls, uint64_t u) {
   }
 }
 
-/* The register image of a C value of class cls in memory (aligned). */
-CCONV_INLINE uint64_t cconv_loadreg(int cls, const void *src) {
+/* The bytes a value of class cls occupies in memory (0: none or unknown). */
+CCONV_INLINE size_t cconv_regsize(int cls) {
   switch (cls) {
-  case CCS_I8: case CCS_U8: case CCS_BOOL: return *(const uint8_t *)src;
-  case CCS_I16: case CCS_U16: return *(const uint16_t *)src;
-  case CCS_I32: case CCS_U32: case CCS_FLOAT: return *(const uint32_t *)src;
+  case CCS_I8: case CCS_U8: case CCS_BOOL: return 1;
+  case CCS_I16: case CCS_U16: return 2;
+  case CCS_I32: case CCS_U32: case CCS_FLOAT: return 4;
   case CCS_VOID: case CCS_OTHER: return 0;
-  default: return *(const uint64_t *)src;
+  default: return 8;
   }
+}
+
+/* The register image of a C value of class cls in memory (any alignment:
+** packed members too; memcpy compiles to one load). */
+CCONV_INLINE uint64_t cconv_loadreg(int cls, const void *src) {
+  switch (cconv_regsize(cls)) {
+  case 1: { uint8_t x; memcpy(&x, src, 1); return x; }
+  case 2: { uint16_t x; memcpy(&x, src, 2); return x; }
+  case 4: { uint32_t x; memcpy(&x, src, 4); return x; }
+  case 8: { uint64_t x; memcpy(&x, src, 8); return x; }
+  default: return 0;
+  }
+}
+
+/* Store the low bytes of a register image of class cls at dst (any
+** alignment): the truncation cconv applies to integers. */
+CCONV_INLINE void cconv_storereg(int cls, void *dst, uint64_t u) {
+  switch (cconv_regsize(cls)) {
+  case 1: { uint8_t x = (uint8_t)u; memcpy(dst, &x, 1); break; }
+  case 2: { uint16_t x = (uint16_t)u; memcpy(dst, &x, 2); break; }
+  case 4: { uint32_t x = (uint32_t)u; memcpy(dst, &x, 4); break; }
+  case 8: memcpy(dst, &u, 8); break;
+  default: break;
+  }
+}
+
+/* The class of a plain integer (CT_INT) or float/double type, without a
+** call, for the indexing paths; CCS_OTHER for every other type (enums,
+** bool, pointers...: cconv_sclass or cconv decide). */
+CCONV_INLINE int cconv_numclass(const CType *t) {
+  if (t->kind == CT_INT) {
+    int u = (t->flags & CTF_UNSIGNED) != 0;
+    switch (t->size) {
+    case 1: return CCS_I8 + u;
+    case 2: return CCS_I16 + u;
+    case 4: return CCS_I32 + u;
+    case 8: return CCS_I64 + u;
+    default: return CCS_OTHER;
+    }
+  }
+  if (t->kind == CT_FLOAT)
+    return t->size == sizeof(float) ? CCS_FLOAT :
+           t->size == sizeof(double) ? CCS_DOUBLE : CCS_OTHER;
+  return CCS_OTHER;
 }
 
 /* A cdata passed where pointer type ptrid (pointing to `to`, qualifiers
